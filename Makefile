@@ -1,0 +1,78 @@
+# filtervis: two commands do everything on a fresh machine:
+#   make visualize-conv3_1   the main job: VGG16 conv3_1 filter images into Outputs/vgg16/conv3_1/
+#   make test                every test, after fetching the real weights and photos it checks against
+# Everything else is here for people working on filtervis. `make help` lists it.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Where weights, photos and downloaded packages are cached (shared by all checkouts).
+FILTERVIS_CACHE ?= $(HOME)/.cache/filtervis
+export FILTERVIS_CACHE
+
+# Release builds target the host's vector unit (about 100x faster SIMD here); TARGET_CPU= (empty) builds portably.
+TARGET_CPU ?= $(shell Scripts/detect-target-cpu.sh)
+CPU_FLAGS := $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xcc -march=$(TARGET_CPU),)
+# One set of flags for build, test and bench so they share one build folder and compile once.
+SWIFT_FLAGS := -c release $(CPU_FLAGS) -Xswiftc -enable-testing
+BIN := .build/release/filtervis
+
+# Visualisation knobs, passed through to `filtervis visualize` (see `filtervis visualize --help`).
+MODEL ?= vgg16
+PRESET ?= default
+FILTERS ?= 0-63
+SEED ?= 0
+THREADS ?=
+EXTRA ?=
+
+.PHONY: help deps build test bench weights photos clean fixtures visualize-% patches-% experiment-%
+
+help:
+	@echo "filtervis make targets"
+	@echo "  make visualize-conv3_1   VGG16 conv3_1 filter images (any layer: visualize-LAYER;"
+	@echo "                           MODEL=alexnet make visualize-conv2; FILTERS=all PRESET=lucid SEED=1 pass through)"
+	@echo "  make test                build and run every test (fetches weights and photos first)"
+	@echo "  make build               release build of the filtervis CLI ($(BIN))"
+	@echo "  make weights             fetch and import the pretrained weights into $(FILTERVIS_CACHE)"
+	@echo "  make photos              fetch the real photo collection into $(FILTERVIS_CACHE)/photos"
+	@echo "  make patches-conv5_3     top-activating photo patches for a layer"
+	@echo "  make experiment-NAME     run Experiments/NAME.json5 into Outputs/NAME/"
+	@echo "  make bench               our speed next to PyTorch / onnxruntime on the same workloads"
+	@echo "  make fixtures            regenerate the committed test fixtures (needs PyTorch, Pillow, onnxruntime)"
+	@echo "  TARGET_CPU=$(TARGET_CPU) (detected; TARGET_CPU= builds for the portable default)"
+
+deps:
+	@Scripts/ensure-apt.sh pkg-config libpng-dev libjpeg-dev
+
+build: deps
+	swift build $(SWIFT_FLAGS) --product filtervis
+
+weights: build
+	@Scripts/fetch-weights.sh $(BIN)
+
+photos:
+	@Scripts/fetch-photos.sh
+
+test: deps weights photos
+	swift build $(SWIFT_FLAGS) --build-tests
+	FILTERVIS_BIN=$(abspath $(BIN)) swift test $(SWIFT_FLAGS) --skip-build
+
+bench: weights photos
+	swift build $(SWIFT_FLAGS) --product filtervis-bench
+	@Scripts/bench.sh .build/release/filtervis-bench
+
+fixtures:
+	@Scripts/make-fixtures.sh
+
+visualize-%: weights
+	$(BIN) visualize --model $(MODEL) --layer $* --preset $(PRESET) --filters $(FILTERS) --seed $(SEED) \
+		$(if $(THREADS),--threads $(THREADS)) --out Outputs/$(MODEL)/$* $(EXTRA)
+
+patches-%: weights photos
+	$(BIN) patches --model $(MODEL) --layers $* --images $(FILTERVIS_CACHE)/photos --out Outputs/$(MODEL)/patches-$* $(EXTRA)
+
+experiment-%: weights photos
+	$(BIN) run Experiments/$*.json5 $(EXTRA)
+
+clean:
+	rm -rf .build

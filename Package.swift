@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// filtervis: what the filters of convolutional networks respond to, natively in Swift.
+//
+// Release builds must target the host's vector unit (see Makefile: TARGET_CPU); the package itself
+// carries no machine-specific flags so that `swift build` stays portable.
+import PackageDescription
+
+let package = Package(
+    name: "filtervis",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "filtervis", targets: ["filtervis"]),
+        .library(name: "FilterVis", targets: ["ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: C interop: the system libraries, and the one C target that owns every setjmp/longjmp.
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
+
+        // MARK: Libraries
+        .target(name: "ImageIO", dependencies: ["CImageCodecs"]),
+        .target(name: "TensorCore"),
+        .target(name: "Checkpoints"),
+        .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "ImageIO"]),
+        .target(name: "Visualization", dependencies: ["TensorCore", "Models", "ImageIO"]),
+
+        // MARK: The command-line tool: thin, all file output and progress live here.
+        .executableTarget(name: "filtervis", dependencies: [
+            "ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: `make bench`: our kernels and pipelines timed next to the peers' (Scripts/bench-*.py).
+        .executableTarget(name: "filtervis-bench", dependencies: [
+            "ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization",
+        ]),
+
+        // MARK: Tests: one target per library target, plus the CLI's.
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "Checkpoints", "ImageIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Models", "TensorCore", "ImageIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["ImageIO"]),
+    ],
+    // Swift 5 language mode: the kernels share buffers across threads by design (split by output).
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Ensures Debian packages are installed: installs the missing ones when running as root, otherwise prints the
+# exact apt-get command and fails. Usage: Scripts/ensure-apt.sh PACKAGE...
+set -euo pipefail
+missing=()
+for pkg in "$@"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then
+  echo "filtervis: installing ${missing[*]} with apt-get" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "filtervis: missing Debian packages: ${missing[*]}" >&2
+  echo "  install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi

@@ -1,0 +1,1 @@
+int codecs_placeholder(void);

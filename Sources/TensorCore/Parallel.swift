@@ -1,0 +1,57 @@
+import Dispatch
+
+/// The worker-thread count and the one parallel loop every kernel uses.
+///
+/// Work is always split by *output*: each index of `parallelFor` owns a disjoint part of the result, and every
+/// sum runs in the same order whatever the thread count, so results are bit-identical on 1 or N threads.
+public enum Parallel {
+    nonisolated(unsafe) private static var configuredThreads = 0
+
+    /// Threads used by kernels (default: the number of active processors).
+    public static var threads: Int {
+        get { configuredThreads > 0 ? configuredThreads : defaultThreads }
+        set {
+            precondition(newValue >= 1, "Parallel.threads must be at least 1, got \(newValue)")
+            configuredThreads = newValue
+        }
+    }
+
+    static let defaultThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    /// Calls `body(chunk)` for `chunks` disjoint chunks `0..<chunks`, on up to `threads` threads.
+    ///
+    /// The caller decides what a chunk owns (rows, channels, images); the result must not depend on which
+    /// thread runs which chunk.
+    public static func forEach(_ chunks: Int, _ body: (Int) -> Void) {
+        if chunks <= 0 { return }
+        let workers = min(threads, chunks)
+        if workers <= 1 {
+            for i in 0..<chunks { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                // Static interleaved assignment: deterministic ownership, decent balance.
+                var i = worker
+                while i < chunks {
+                    body(i)
+                    i += workers
+                }
+            }
+        }
+    }
+
+    /// Splits `0..<count` into contiguous ranges of at least `grain` elements and runs `body` on each.
+    public static func forRanges(_ count: Int, grain: Int = 4096, _ body: (Range<Int>) -> Void) {
+        if count <= 0 { return }
+        let pieces = max(1, min(threads * 4, count / max(grain, 1)))
+        if pieces == 1 { body(0..<count); return }
+        let size = (count + pieces - 1) / pieces
+        forEach(pieces) { p in
+            let lo = p * size, hi = min(count, lo + size)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}
+
+import Foundation

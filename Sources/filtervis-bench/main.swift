@@ -1,0 +1,1 @@
+print("filtervis-bench: not yet written")

@@ -1,0 +1,1 @@
+print("filtervis: CLI not yet written")
