@@ -29,16 +29,15 @@ public final class GradNode {
 
 /// Whether ops record the autograd graph. Off inside `GradMode.withoutGrad` (inference, the optimiser's updates).
 public enum GradMode {
-    nonisolated(unsafe) private static var disabledDepth = 0
+    /// Task-local (and thread-local outside tasks), so concurrent callers never switch each other's mode.
+    @TaskLocal private static var disabled = false
 
     /// True when ops record gradients.
-    public static var isEnabled: Bool { disabledDepth == 0 }
+    public static var isEnabled: Bool { !disabled }
 
     /// Runs `body` without recording any autograd graph (faster, and nothing is kept for backward).
     public static func withoutGrad<T>(_ body: () throws -> T) rethrows -> T {
-        disabledDepth += 1
-        defer { disabledDepth -= 1 }
-        return try body()
+        try $disabled.withValue(true) { try body() }
     }
 }
 

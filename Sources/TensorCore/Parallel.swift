@@ -5,15 +5,23 @@ import Dispatch
 /// Work is always split by *output*: each index of `parallelFor` owns a disjoint part of the result, and every
 /// sum runs in the same order whatever the thread count, so results are bit-identical on 1 or N threads.
 public enum Parallel {
-    nonisolated(unsafe) private static var configuredThreads = 0
+    nonisolated(unsafe) private static var processThreads = 0
+    /// A scoped override (see `withThreads`), task-local so concurrent callers do not see each other's.
+    @TaskLocal private static var scopedThreads = 0
 
-    /// Threads used by kernels (default: the number of active processors).
+    /// Threads used by kernels: a `withThreads` scope, else the process-wide setting, else all processors.
     public static var threads: Int {
-        get { configuredThreads > 0 ? configuredThreads : defaultThreads }
+        get { scopedThreads > 0 ? scopedThreads : (processThreads > 0 ? processThreads : defaultThreads) }
         set {
             precondition(newValue >= 1, "Parallel.threads must be at least 1, got \(newValue)")
-            configuredThreads = newValue
+            processThreads = newValue
         }
+    }
+
+    /// Runs `body` with kernels using `count` threads.
+    public static func withThreads<T>(_ count: Int, _ body: () throws -> T) rethrows -> T {
+        precondition(count >= 1, "Parallel.withThreads: thread count must be at least 1, got \(count)")
+        return try $scopedThreads.withValue(count) { try body() }
     }
 
     static let defaultThreads: Int = ProcessInfo.processInfo.activeProcessorCount
