@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
 
         // MARK: Libraries
-        .target(name: "ImageIO", dependencies: ["CImageCodecs"]),
+        .target(name: "ImageIO", dependencies: ["CImageCodecs", "TensorCore"]),
         .target(name: "TensorCore"),
         .target(name: "Checkpoints"),
         .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "ImageIO"]),
@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "Checkpoints", "ImageIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Models", "TensorCore", "ImageIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["ImageIO"]),
+        .testTarget(name: "CLITests", dependencies: ["ImageIO", "Checkpoints"]),
     ],
     // Swift 5 language mode: the kernels share buffers across threads by design (split by output).
     swiftLanguageModes: [.v5]
