@@ -26,8 +26,8 @@ final class Ascender {
     init(method: AscentMethod) {
         self.method = method
         switch method {
-        case let .adam(lr): optimizer = Adam(learningRate: lr)
-        case let .sgd(lr, momentum): optimizer = SGD(learningRate: lr, momentum: momentum)
+        case let .adam(lr): optimizer = Adam(lr: lr)
+        case let .sgd(lr, momentum): optimizer = SGD(lr: lr, momentum: momentum)
         case .normalizedGradient: optimizer = nil
         }
     }

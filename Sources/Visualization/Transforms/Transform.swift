@@ -44,12 +44,10 @@ public struct Transform: CustomStringConvertible {
             var thetas: [[Float]] = []
             for b in 0..<x.shape[0] {
                 let s = scales[generators[b].integer(in: 0...(scales.count - 1))]
-                let a = angles[generators[b].integer(in: 0...(angles.count - 1))] * Double.pi / 180
-                // The sampling grid maps output to input coordinates: the inverse of "scale by s, rotate by a".
-                let c = cos(a) / s, sn = sin(a) / s
-                thetas.append([Float(c), Float(-sn), 0, Float(sn), Float(c), 0])
+                let a = angles[generators[b].integer(in: 0...(angles.count - 1))]
+                thetas.append(affineTheta(degrees: Float(a), scale: Float(s), inputSize: (x.shape[2], x.shape[3])))
             }
-            return affineResample(x, thetas: thetas, padding: .border)
+            return affineResample(x, matrices: thetas, padding: .border)
         }
     }
 
