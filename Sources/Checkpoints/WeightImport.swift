@@ -128,8 +128,9 @@ public enum WeightImport {
                                transform: (CheckpointTensor) throws -> CheckpointTensor) throws -> [CheckpointTensor] {
         let missing = pairs.map(\.0).filter { checkpoint[$0] == nil }
         guard missing.isEmpty else {
-            throw CheckpointError("\(source) lacks \(missing.count) of the \(pairs.count) expected tensors: "
-                + missing.joined(separator: ", ") + "; is this the right file for the model?")
+            let listed = missing.prefix(6).joined(separator: ", ") + (missing.count > 6 ? ", ... (\(missing.count - 6) more)" : "")
+            throw CheckpointError("\(source) lacks \(missing.count) of the \(pairs.count) expected tensors: \(listed); "
+                + "is this the right file for the model?")
         }
         return try pairs.map { sourceName, targetName in
             var tensor = try transform(try checkpoint[sourceName]!.toFloat32())
