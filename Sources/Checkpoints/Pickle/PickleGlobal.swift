@@ -11,6 +11,7 @@ enum PickleGlobal: Equatable {
     case numpyNDArray           // numpy.ndarray (the class _reconstruct is given)
     case numpyDType             // numpy.dtype
     case numpyScalar            // numpy.core.multiarray.scalar
+    case numpyFromBuffer        // numpy.core.numeric._frombuffer: how protocol 5 pickles arrays
     case codecsEncode           // _codecs.encode(str, 'latin1'): how protocol-2 pickles spell bytes
 
     /// The allow-list: `module.name` -> constructor.
@@ -30,6 +31,7 @@ enum PickleGlobal: Equatable {
             table[module + "._reconstruct"] = .numpyReconstruct
             table[module + ".scalar"] = .numpyScalar
         }
+        for module in ["numpy.core.numeric", "numpy._core.numeric"] { table[module + "._frombuffer"] = .numpyFromBuffer }
         let storages: [(String, DType)] = [
             ("Float", .f32), ("Half", .f16), ("BFloat16", .bf16), ("Double", .f64), ("Long", .i64),
             ("Int", .i32), ("Short", .i16), ("Char", .i8), ("Byte", .u8), ("Bool", .bool),
@@ -60,6 +62,7 @@ enum PickleGlobal: Equatable {
         case .numpyNDArray: return "numpy.ndarray"
         case .numpyDType: return "numpy.dtype"
         case .numpyScalar: return "numpy.core.multiarray.scalar"
+        case .numpyFromBuffer: return "numpy.core.numeric._frombuffer"
         case .codecsEncode: return "_codecs.encode"
         }
     }

@@ -82,6 +82,9 @@ struct Unpickler {
         case 0x42: try push(.bytes(try reader.bytes(try reader.u32())))               // BINBYTES
         case 0x43: try push(.bytes(try reader.bytes(Int(try reader.u8()))))           // SHORT_BINBYTES
         case 0x8E: try push(.bytes(try reader.bytes(try length64())))                 // BINBYTES8
+        case 0x96: try push(.bytes(try reader.bytes(try length64())))                 // BYTEARRAY8 (protocol 5)
+        case 0x97, 0x98:
+            throw CheckpointError("pickle uses out-of-band buffers (protocol 5 NEXT_BUFFER), which a file cannot supply")
         case 0x54: try push(.string(latin1(try reader.bytes(try reader.i32()))))      // BINSTRING (Python 2 str)
         case 0x55: try push(.string(latin1(try reader.bytes(Int(try reader.u8())))))  // SHORT_BINSTRING
         // Containers
@@ -329,6 +332,13 @@ struct Unpickler {
                 throw CheckpointError("\(name): expected (dtype, bytes)")
             }
             return try new(.ndarray(NumpyArray(shape: [], dtype: dtype, isFortranOrder: false, data: bytes)))
+        case .numpyFromBuffer:
+            // _frombuffer(buffer, dtype, shape, order)
+            guard args.count == 4, case .bytes(let bytes) = args[0], case .numpyDType(let dtype)? = graph.object(args[1]),
+                  let shape = ints(args[2]), case .string(let order) = args[3] else {
+                throw CheckpointError("\(name): expected (buffer, dtype, shape, order)")
+            }
+            return try new(.ndarray(NumpyArray(shape: shape, dtype: dtype, isFortranOrder: order == "F", data: bytes)))
         case .codecsEncode:
             // Protocol-2 pickles spell bytes as _codecs.encode(text, 'latin1').
             guard args.count == 2, case .string(let text) = args[0], case .string(let encoding) = args[1],
