@@ -40,14 +40,14 @@ enum VisualizationOutput {
     static func write(results: [FilterResult], job: VisualizationJob, order: Order, wallSeconds: Double, to dir: URL) throws {
         var tiles: [(label: String, image: Image)] = []
         for result in results {
-            let image = try Image(rgbTensor: result.rgb)
-            try image.writePNG(to: dir.appendingPathComponent(imageName(result.filter)))
+            let image = Image(tensor: reshape(result.rgb, [1] + result.rgb.shape))
+            try image.write(to: dir.appendingPathComponent(imageName(result.filter)))
             tiles.append((String(result.filter), image))
         }
         let ordered = order == .index ? Array(zip(results, tiles)) : zip(results, tiles).sorted { $0.0.score > $1.0.score }
         let columns = Int(Double(results.count).squareRoot().rounded(.up))
-        let grid = try ImageGrid.compose(ordered.map(\.1.image), labels: ordered.map(\.1.label), columns: columns)
-        try grid.writePNG(to: dir.appendingPathComponent("grid.png"))
+        let grid = try Image.grid(ordered.map(\.1.image), labels: ordered.map(\.1.label), layout: GridLayout(columns: columns))
+        try grid.write(to: dir.appendingPathComponent("grid.png"))
 
         let taps = job.taps
         let manifest = Manifest(
@@ -67,7 +67,7 @@ func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.keyEncodingStrategy = .convertToSnakeCase
-    try AtomicFile.write(encoder.encode(value), to: url)
+    try writeAtomically(Array(encoder.encode(value)), to: url)
 }
 
 /// The output folder: created if missing, and proven writable before any work starts.

@@ -64,8 +64,8 @@ enum TestPhotos {
     /// RGB in [0, 1], (1, 3, size, size): the centre crop with top = (H - size) / 2, left = (W - size) / 2.
     static func centreCrop(_ name: String, size: Int) throws -> Tensor {
         let url = folder.appendingPathComponent(name)
-        let image = try Image.decode(contentsOf: url)
-        let cropped = try image.cropped(top: (image.height - size) / 2, left: (image.width - size) / 2, width: size, height: size)
-        return cropped.tensor(normalization: .unit)
+        let image = try Image(contentsOf: url)
+        let cropped = image.cropped(x: (image.width - size) / 2, y: (image.height - size) / 2, width: size, height: size)
+        return cropped.rgb().tensor(.unit)
     }
 }
