@@ -67,6 +67,12 @@ struct VisualizeCommand: ParsableCommand {
     @Option(help: "Weights file to use instead of the cached import (safetensors or a torchvision .pth).")
     var weights: String?
 
+    @Option(help: "Photos to score each filter against (default: the photo cache, when present).")
+    var photos: String?
+
+    @Flag(help: "Skip scoring the real photos (the manifest then has no photo ratios).")
+    var noPhotoBaseline = false
+
     @Option(help: "Output folder (created if missing).")
     var out: String
 
@@ -104,15 +110,37 @@ struct VisualizeCommand: ParsableCommand {
             let progress = ProgressReporter(label: "\(layer)")
             let results = try job.run { done, total in progress.update(done, of: total) }
             let seconds = Date().timeIntervalSince(started)
+            let baseline = try photoBaseline(job: job)
+            if let baseline, let m = median(baseline.ratios(results.map(\.score))) {
+                log(String(format: "visualize: median score / best of %d photos = %.2f", baseline.photoCount, m))
+            }
 
-            try VisualizationOutput.write(results: results, job: job, order: sort == .score ? .score : .index,
-                                          wallSeconds: seconds, to: outDir)
+            try VisualizationOutput.write(results: results, job: job, baseline: baseline,
+                                          order: sort == .score ? .score : .index, wallSeconds: seconds, to: outDir)
             let dead = results.filter(\.isDead).map(\.filter)
             log(String(format: "visualize: wrote %d images, grid.png and manifest.json in %.1f s", results.count, seconds))
             if !dead.isEmpty {
                 log("visualize: \(dead.count) dead filter(s) (score <= 0): \(dead.map(String.init).joined(separator: ", "))")
             }
         }
+    }
+}
+
+extension VisualizeCommand {
+    /// The filters' best scores over real photos at the optimisation size, or nil when there are no photos.
+    func photoBaseline(job: VisualizationJob) throws -> PhotoBaseline? {
+        guard !noPhotoBaseline else { return nil }
+        let folder = photos.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? ModelCatalog.cacheDirectory.appendingPathComponent("photos", isDirectory: true)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
+            if photos != nil { throw CLIError("\(folder.path): cannot read the photo folder") }
+            return nil
+        }
+        let files = names.filter { [".jpg", ".jpeg", ".png"].contains(where: $0.lowercased().hasSuffix) }
+            .map { folder.appendingPathComponent($0) }
+        guard !files.isEmpty else { return nil }
+        return try PhotoBaseline.measure(network: job.network, scoreLayer: job.taps.score, filters: job.filters,
+                                         photos: files, size: job.preset.size)
     }
 }
 
