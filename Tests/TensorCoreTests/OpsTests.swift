@@ -113,6 +113,14 @@ func runOpFixture(_ c: FixtureCase, atol: Float = 1e-5, rtol: Float = 1e-4,
         expectGradientMatchesFiniteDifferences("sqrt", at: positive) { sqrt($0) }
         expectGradientMatchesFiniteDifferences("log", at: positive) { log($0) }
         expectGradientMatchesFiniteDifferences("exp", at: x) { exp($0) }
+        expectGradientMatchesFiniteDifferences("leakyRelu", at: awayFromKinks) { leakyRelu($0, slope: 0.2) }
+        // Probes within 0.05 of a clamp bound (±0.6) are moved 20% outwards, so none is within eps of a kink.
+        let offBounds = awayFromKinks.mapValues { (v: Float) -> Float in Swift.abs(Swift.abs(v) - 0.6) < 0.05 ? v * 1.2 : v }
+        expectGradientMatchesFiniteDifferences("clamp", at: offBounds) { clamp($0, min: -0.6, max: 0.6) }
+        let weights = reshape(x, [4, 6])
+        expectGradientMatchesFiniteDifferences("reshape", at: x) { reshape($0, [4, -1]) * weights }
+        expectGradientMatchesFiniteDifferences("transpose", at: x) { transpose($0, 0, 2) }
+        expectGradientMatchesFiniteDifferences("add/sub broadcast", at: other) { (x + $0) * (x - $0) }
         // Extremes with every compared pair 0.3 apart, so both inputs' gradients are exercised.
         let shifted = x.mapValues { (v: Float) -> Float in v > 0 ? v - 0.3 : v + 0.3 }
         expectGradientMatchesFiniteDifferences("maximum", at: x) { maximum($0, shifted) }

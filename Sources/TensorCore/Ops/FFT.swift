@@ -3,10 +3,12 @@ import Foundation
 // Real 2-D FFT over the last two axes, complex numbers as a trailing axis of 2 (torch.view_as_real layout),
 // with torch.fft's default "backward" normalisation: rfft2 is unscaled, irfft2 divides by H*W.
 //
-// The engine is a mixed-radix Stockham FFT (radix 4, 2 and a generic odd radix) that transforms many
-// sequences at once: the data is `n` rows of `v` complex values and the transform runs down the rows, so the
-// innermost loops are over `v` contiguous values and vectorise. Any length works; a large prime factor costs
-// O(p) per element instead of O(log p) (227 = prime: about 30x slower than 224, still correct).
+// The engine is a mixed-radix Stockham FFT (radix 4, 2 and a generic odd radix with paired butterflies)
+// that transforms many sequences at once: the data is `n` rows of `v` complex values and the transform runs
+// down the rows, so the innermost loops are over `v` contiguous values and vectorise. The width pass packs
+// two real image rows into one complex sequence. Any length works; a large prime factor costs O(p) per
+// element instead of O(log p): one 3x224x224 rfft2 takes about 1.5 ms of one core, 3x227x227 (227 is
+// prime) about 13 ms. Every plane is its own chunk of work, so results do not depend on the thread count.
 
 /// A precomputed plan for complex transforms of length `n` down the rows of an (n, v) array.
 struct FFTPlan {
