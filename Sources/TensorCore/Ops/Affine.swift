@@ -30,13 +30,15 @@ private func sampleTaps(theta t: [Float], h: Int, w: Int, oh: Int, ow: Int, padd
                     weight[o * 4 + k] = wgt
                 }
             }
+            // affine_grid's base grid with align_corners=False: pixel centres at (2k+1)/n - 1.
+            let xs = (0..<ow).map { (2 * Float($0) + 1) / Float(ow) - 1 }
+            let (t0, t1, t2, t3, t4, t5) = (t[0], t[1], t[2], t[3], t[4], t[5])
             for i in 0..<oh {
-                // affine_grid's base grid with align_corners=False: pixel centres at (2k+1)/n - 1.
                 let y = (2 * Float(i) + 1) / Float(oh) - 1
                 for j in 0..<ow {
-                    let x = (2 * Float(j) + 1) / Float(ow) - 1
-                    let gx = t[0] * x + t[1] * y + t[2]
-                    let gy = t[3] * x + t[4] * y + t[5]
+                    let x = xs[j]
+                    let gx = t0 * x + t1 * y + t2
+                    let gy = t3 * x + t4 * y + t5
                     // grid_sample's unnormalisation (align_corners=False), then border clipping if asked.
                     var ix = ((gx + 1) * Float(w) - 1) / 2
                     var iy = ((gy + 1) * Float(h) - 1) / 2
