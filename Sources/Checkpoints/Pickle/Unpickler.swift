@@ -49,7 +49,7 @@ struct Unpickler {
                     ? error : CheckpointError("\(error.reason) (pickle opcode 0x\(String(opcode, radix: 16)) at offset \(offset))")
             }
         }
-        guard let root = stack.popLast(), stack.isEmpty else {
+        guard stack.count == 1, let root = stack.popLast() else {
             throw CheckpointError("malformed pickle: STOP with \(stack.count) values on the stack instead of 1")
         }
         return PickleGraph(root: root, objects: objects)
