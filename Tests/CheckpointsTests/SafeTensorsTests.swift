@@ -46,7 +46,7 @@ import Testing
 
     @Test func writingIntoAMissingDirectoryFailsClearly() throws {
         let checkpoint = try Checkpoint(format: .safetensors, tensors: [try CheckpointTensor(name: "a", shape: [1], floats: [1])])
-        expectCheckpointError("out.safetensors", "cannot write", "/nonexistent-dir") {
+        expectCheckpointError("out.safetensors", "cannot write", "/nonexistent-dir does not exist") {
             try SafeTensors.write(checkpoint, to: "/nonexistent-dir/out.safetensors")
         }
     }
