@@ -250,7 +250,9 @@ struct Unpickler {
 
     private mutating func length64() throws -> Int {
         let n = try reader.u64("a length")
-        guard n <= UInt64(reader.remaining) else { try reader.require(Int.max, "a \(n)-byte string"); return 0 }
+        guard n <= UInt64(reader.remaining) else {
+            throw CheckpointError("truncated: a \(n)-byte value at offset \(reader.position) but only \(reader.remaining) bytes remain")
+        }
         return Int(n)
     }
 
