@@ -102,3 +102,22 @@ import Testing
         }
     }
 }
+
+/// Views whose strides or offsets would reach past (or wrap around) their storage are refused, never read.
+@Suite struct HostileViewTests {
+    @Test func overflowingStridesAndOffsetsAreRefused() {
+        let storage = Data(count: 16)
+        expectCheckpointError("overflow") {
+            _ = try materialize(storage: storage, dtype: .f32, offset: 1, shape: [2, 2], strides: [Int.max / 2, Int.max / 2 + 2], name: "x")
+        }
+        expectCheckpointError("negative storage offset") {
+            _ = try materialize(storage: storage, dtype: .f32, offset: -1, shape: [2], strides: [1], name: "x")
+        }
+        expectCheckpointError("negative stride") {
+            _ = try materialize(storage: storage, dtype: .f32, offset: 3, shape: [2], strides: [-1], name: "x")
+        }
+        expectCheckpointError("3 strides for the 2 dimensions") {
+            _ = try materialize(storage: storage, dtype: .f32, offset: 0, shape: [2, 2], strides: [2, 1, 1], name: "x")
+        }
+    }
+}
