@@ -8,6 +8,7 @@ public struct SHA256 {
     private var buffer = [UInt8]()  // < 64 bytes waiting for a full block
     private var length: UInt64 = 0  // bytes hashed so far
 
+    /// A hasher with nothing fed yet.
     public init() { buffer.reserveCapacity(64) }
 
     /// The lowercase hex digest of `data`.
@@ -73,6 +74,7 @@ public struct SHA256 {
         return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> UInt32(24 - 8 * $0)) } }
     }
 
+    /// Finishes and returns the digest as 64 lowercase hex digits.
     public mutating func finalizeHex() -> String {
         finalize().map { String(format: "%02x", $0) }.joined()
     }

@@ -84,6 +84,11 @@ import Testing
         }
     }
 
+    @Test func deeplyNestedJSONIsAnErrorNotAStackOverflow() {
+        let nested = "{\"a\":" + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000) + "}"
+        expectCheckpointError("safetensors") { _ = try SafeTensors.read(Self.file(nested)) }
+    }
+
     @Test func refusesHeaderLengthsAboveTheLimitWithoutReadingThem() {
         // 100 MB + 1 claimed: refused from the 8-byte prefix alone.
         var bytes = Data(withUnsafeBytes(of: UInt64(100_000_001).littleEndian, Array.init))

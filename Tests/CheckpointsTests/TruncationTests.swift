@@ -118,3 +118,34 @@ import Testing
         expectCheckpointError("missing.bin", "cannot be opened") { _ = try SHA256.hex(ofFile: "/tmp/missing.bin") }
     }
 }
+
+/// Seeded random byte corruptions of every fixture: each must load or throw a CheckpointError, never crash.
+@Suite struct CorruptionTests {
+    /// SplitMix64, local so the Checkpoints tests need no other target.
+    struct SplitMix64 {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test(arguments: FixtureReadTests.files)
+    func corruptedBytesNeverCrash(file: String) throws {
+        let data = try Fixture.data(file)
+        let format = try #require(CheckpointFormat.detect(data))
+        var rng = SplitMix64(state: 0x5EED)
+        var failures = 0
+        for _ in 0..<2000 {
+            var bytes = [UInt8](data)
+            for _ in 0..<Int(1 + rng.next() % 4) {
+                bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            do { _ = try Checkpoint.load(Data(bytes), format: format) } catch is CheckpointError { failures += 1 }
+        }
+        #expect(failures > 0, "\(file): no corruption was ever detected")
+    }
+}
