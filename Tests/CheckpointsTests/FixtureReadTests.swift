@@ -58,6 +58,14 @@ import Testing
         expectCheckpointError("nothing-here.pth", "no such file") { _ = try Checkpoint.load(path: "/tmp/nothing-here.pth") }
     }
 
+    @Test func missingTensorsAreNamedWithNeighbours() throws {
+        let checkpoint = try Checkpoint.load(path: try Fixture.path("tiny_zip.pth"))
+        #expect(try checkpoint.tensor(named: "conv.bias").shape == [2])
+        expectCheckpointError("has no tensor 'conv.scale'", "similar: conv.bias, conv.weight") {
+            _ = try checkpoint.tensor(named: "conv.scale")
+        }
+    }
+
     @Test func compressedZipEntriesAreRefused() throws {
         expectCheckpointError("deflated_zip.pth", "compressed", "only stored entries") {
             _ = try Checkpoint.load(path: try Fixture.path("deflated_zip.pth"))
