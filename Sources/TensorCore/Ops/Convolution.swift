@@ -1,0 +1,158 @@
+// 2-D convolution (and convolution fused with ReLU) with its derivatives; the kernels are in Kernels/.
+
+/// How a convolution pads its input.
+public enum ConvPadding: Equatable {
+    /// (padH, padW) zeros on each side (symmetric).
+    case explicit(Int, Int)
+    /// Output as large as the input (stride 1 only); for even kernels the extra zero goes right/bottom, as PyTorch.
+    case same
+    /// No padding.
+    case valid
+}
+
+/// A reason a convolution's arguments do not fit together (the message names the op and the shapes).
+public struct ConvShapeError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+}
+
+/// Checks conv2d's arguments and returns the output shape, or throws an error that says what is wrong.
+public func validateConv2d(input: [Int], weight: [Int], bias: [Int]?, stride: Int = 1, padding: ConvPadding = .valid,
+                           dilation: Int = 1, groups: Int = 1) throws -> [Int] {
+    try convGeometry(op: "conv2d", input: input, weight: weight, bias: bias, stride: stride, padding: padding,
+                     dilation: dilation, groups: groups).outputShape
+}
+
+extension ConvGeometry {
+    var outputShape: [Int] { [batch, outChannels, outH, outW] }
+    var inputShape: [Int] { [batch, inChannels, inH, inW] }
+}
+
+/// The geometry of conv2d(input, weight), or an error naming what does not fit.
+func convGeometry(op: String, input: [Int], weight: [Int], bias: [Int]?, stride: Int, padding: ConvPadding,
+                  dilation: Int, groups: Int) throws -> ConvGeometry {
+    func fail(_ why: String) -> ConvShapeError { ConvShapeError(description: "\(op): \(why)") }
+    guard input.count == 4 else { throw fail("input must be (N, C, H, W), got shape \(input)") }
+    guard weight.count == 4 else { throw fail("weight must be (O, C/groups, kh, kw), got shape \(weight)") }
+    guard stride >= 1, dilation >= 1, groups >= 1 else {
+        throw fail("stride (\(stride)), dilation (\(dilation)) and groups (\(groups)) must be at least 1")
+    }
+    let (n, c, h, w) = (input[0], input[1], input[2], input[3])
+    let (o, cg, kh, kw) = (weight[0], weight[1], weight[2], weight[3])
+    guard kh >= 1, kw >= 1 else { throw fail("kernel size must be at least 1, weight \(weight)") }
+    guard o % groups == 0 else {
+        throw fail("\(o) output channels do not split into \(groups) groups (weight \(weight))")
+    }
+    guard cg * groups == c else {
+        throw fail("input has \(c) channels, weight expects \(cg * groups) (weight \(weight)\(groups > 1 ? ", groups \(groups)" : ""))")
+    }
+    if let bias, bias != [o] { throw fail("bias must have shape [\(o)] for weight \(weight), got \(bias)") }
+    var top = 0, bottom = 0, left = 0, right = 0
+    switch padding {
+    case .valid: break
+    case .explicit(let ph, let pw):
+        guard ph >= 0, pw >= 0 else { throw fail("padding must be >= 0, got (\(ph), \(pw))") }
+        (top, bottom, left, right) = (ph, ph, pw, pw)
+    case .same:
+        guard stride == 1 else { throw fail("padding .same needs stride 1 (as in PyTorch), got stride \(stride)") }
+        let th = dilation * (kh - 1), tw = dilation * (kw - 1)
+        (top, bottom, left, right) = (th / 2, th - th / 2, tw / 2, tw - tw / 2)
+    }
+    let spanH = h + top + bottom - dilation * (kh - 1), spanW = w + left + right - dilation * (kw - 1)
+    guard spanH >= 1, spanW >= 1 else {
+        throw fail("input \(input) with padding \(padding) is smaller than the dilated kernel \(dilation * (kh - 1) + 1)x\(dilation * (kw - 1) + 1) (weight \(weight))")
+    }
+    return ConvGeometry(batch: n, inChannels: c, inH: h, inW: w, outChannels: o, kh: kh, kw: kw,
+                        stride: stride, dilation: dilation, groups: groups, padTop: top, padLeft: left,
+                        outH: (spanH - 1) / stride + 1, outW: (spanW - 1) / stride + 1)
+}
+
+/// 2-D convolution (cross-correlation, as PyTorch): x (N, C, H, W), weight (O, C/groups, kh, kw) -> (N, O, H', W').
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: ConvPadding = .valid,
+                   dilation: Int = 1, groups: Int = 1) -> Tensor {
+    convolution(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                relu: false)
+}
+
+/// relu(conv2d(...)) fused: bias and ReLU are applied as the kernel stores; backward keeps a one-bit mask.
+public func conv2dReLU(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: ConvPadding = .valid,
+                       dilation: Int = 1, groups: Int = 1) -> Tensor {
+    convolution(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                relu: true)
+}
+
+private func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: ConvPadding,
+                         dilation: Int, groups: Int, relu: Bool) -> Tensor {
+    let op = relu ? "conv2dReLU" : "conv2d"
+    let g: ConvGeometry
+    do {
+        g = try convGeometry(op: op, input: x.shape, weight: weight.shape, bias: bias?.shape, stride: stride,
+                             padding: padding, dilation: dilation, groups: groups)
+    } catch {
+        preconditionFailure("\(error)")
+    }
+    let out = makeUninitializedArray(g.batch * g.outChannels * g.outPlane) { y in
+        x.storage.withUnsafeBufferPointer { xs in
+            weight.storage.withUnsafeBufferPointer { ws in
+                if let bias {
+                    bias.storage.withUnsafeBufferPointer { bs in
+                        ConvKernels.forward(g, x: xs.baseAddress!, w: ws.baseAddress!, bias: bs.baseAddress!, relu: relu, y: y)
+                    }
+                } else {
+                    ConvKernels.forward(g, x: xs.baseAddress!, w: ws.baseAddress!, bias: nil, relu: relu, y: y)
+                }
+            }
+        }
+    }
+    let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+    guard GradMode.isEnabled, inputs.contains(where: Tensor.needsGrad) else {
+        return Tensor(shape: g.outputShape, storage: out)
+    }
+    // Keep only what the derivatives need: the weights for d/dx, the input only if d/dweight is wanted,
+    // and a bit mask instead of the output for the ReLU.
+    let wantX = Tensor.needsGrad(x), wantW = Tensor.needsGrad(weight), wantB = bias.map(Tensor.needsGrad) ?? false
+    let weights = wantX ? weight.storage : []
+    let savedInput = wantW ? x.storage : []
+    let hasBias = bias != nil
+    let mask = relu ? out.withUnsafeBufferPointer { ReLUMask($0.baseAddress!, count: $0.count) } : nil
+    return Tensor.result(op: op, shape: g.outputShape, storage: out, inputs: inputs) { gradOut in
+        let dy = mask?.apply(to: gradOut.storage) ?? gradOut.storage
+        return convolutionGrads(g, dy: dy, weights: weights, input: savedInput,
+                                wantX: wantX, wantW: wantW, wantB: wantB, hasBias: hasBias)
+    }
+}
+
+/// The gradients [dx, dweight, dbias?] of a convolution with geometry `g`, given dy (N, O, H', W').
+func convolutionGrads(_ g: ConvGeometry, dy: [Float], weights: [Float], input: [Float],
+                      wantX: Bool, wantW: Bool, wantB: Bool, hasBias: Bool) -> [Tensor?] {
+    var grads: [Tensor?] = []
+    dy.withUnsafeBufferPointer { dys in
+        let dyp = dys.baseAddress!
+        if wantX {
+            let dx = weights.withUnsafeBufferPointer { ws in
+                makeUninitializedArray(g.batch * g.inChannels * g.inPlane) { ConvKernels.inputGrad(g, dy: dyp, w: ws.baseAddress!, dx: $0) }
+            }
+            grads.append(Tensor(shape: g.inputShape, storage: dx))
+        } else {
+            grads.append(nil)
+        }
+        if wantW {
+            let dw = input.withUnsafeBufferPointer { xs in
+                makeUninitializedArray(g.outChannels * g.kg) { ConvKernels.weightGrad(g, x: xs.baseAddress!, dy: dyp, dw: $0) }
+            }
+            grads.append(Tensor(shape: [g.outChannels, g.cg, g.kh, g.kw], storage: dw))
+        } else {
+            grads.append(nil)
+        }
+        if hasBias {
+            if wantB {
+                let db = makeUninitializedArray(g.outChannels) {
+                    ConvKernels.biasGrad(batch: g.batch, channels: g.outChannels, plane: g.outPlane, dy: dyp, db: $0)
+                }
+                grads.append(Tensor(shape: [g.outChannels], storage: db))
+            } else {
+                grads.append(nil)
+            }
+        }
+    }
+    return grads
+}

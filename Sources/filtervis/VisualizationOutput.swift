@@ -1,0 +1,85 @@
+import Foundation
+import ImageIO
+import Models
+import TensorCore
+import Visualization
+
+/// Writes a visualisation run: one PNG per filter, the labelled grid, and manifest.json. Every file is written
+/// to a temporary name and renamed, so an interrupted run leaves only complete files.
+enum VisualizationOutput {
+    enum Order { case index, score }
+
+    struct Manifest: Codable {
+        struct FilterEntry: Codable {
+            let filter: Int
+            let image: String
+            let score: Float
+            let dead: Bool
+            let curve: [Float]
+        }
+        let tool: String
+        let version: String
+        let model: String
+        let layer: String
+        let objectiveLayer: String
+        let scoreLayer: String
+        let scoreDefinition: String
+        let weights: [String: String]
+        let preprocessing: String
+        let preset: PresetDescription
+        let seed: UInt64
+        let threads: Int
+        let batch: Int
+        let wallSeconds: Double
+        let deadFilters: [Int]
+        let filters: [FilterEntry]
+    }
+
+    static func imageName(_ filter: Int) -> String { String(format: "filter_%04d.png", filter) }
+
+    static func write(results: [FilterResult], job: VisualizationJob, order: Order, wallSeconds: Double, to dir: URL) throws {
+        var tiles: [(label: String, image: Image)] = []
+        for result in results {
+            let image = Image(tensor: reshape(result.rgb, [1] + result.rgb.shape))
+            try image.write(to: dir.appendingPathComponent(imageName(result.filter)))
+            tiles.append((String(result.filter), image))
+        }
+        let ordered = order == .index ? Array(zip(results, tiles)) : zip(results, tiles).sorted { $0.0.score > $1.0.score }
+        let columns = Int(Double(results.count).squareRoot().rounded(.up))
+        let grid = try Image.grid(ordered.map(\.1.image), labels: ordered.map(\.1.label), layout: GridLayout(columns: columns))
+        try grid.write(to: dir.appendingPathComponent("grid.png"))
+
+        let taps = job.taps
+        let manifest = Manifest(
+            tool: "filtervis", version: FilterVisVersion.current, model: job.network.name, layer: job.layer,
+            objectiveLayer: taps.objective, scoreLayer: taps.score,
+            scoreDefinition: "spatial mean of the filter's post-ReLU output on the final image at \(job.preset.size) px, no transforms",
+            weights: job.network.provenance, preprocessing: job.network.preprocessing.rawValue,
+            preset: PresetDescription(job.preset), seed: job.seed, threads: Parallel.threads, batch: job.batchSize,
+            wallSeconds: wallSeconds, deadFilters: results.filter(\.isDead).map(\.filter),
+            filters: results.map { .init(filter: $0.filter, image: imageName($0.filter), score: $0.score, dead: $0.isDead, curve: $0.curve) })
+        try writeJSON(manifest, to: dir.appendingPathComponent("manifest.json"))
+    }
+}
+
+/// Encodes `value` as pretty, key-sorted JSON and writes it atomically.
+func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    try writeAtomically(Array(encoder.encode(value)), to: url)
+}
+
+/// The output folder: created if missing, and proven writable before any work starts.
+enum OutputFolder {
+    static func prepare(_ dir: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let probe = dir.appendingPathComponent(".filtervis-write-test-\(ProcessInfo.processInfo.processIdentifier)")
+            try Data().write(to: probe)
+            try FileManager.default.removeItem(at: probe)
+        } catch {
+            throw CLIError("\(dir.path): cannot write to this output folder (\(error.localizedDescription)); choose another --out")
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import Testing
+@testable import TensorCore
+
+/// Runs one fixture case of Scripts/fixtures/conv_ops.py: the op on the fixture inputs (each requiring a
+/// gradient), backward with the fixture's upstream gradient, and every result compared with PyTorch's.
+///
+/// Tolerance: atol 2e-4 + rtol 2e-4. Inputs are O(1) and sums have up to a few hundred terms; PyTorch
+/// (oneDNN/MKL) adds them in another order, so float32 results differ by a few ulps of the sum's magnitude.
+func checkFixtureCase(_ c: FixtureCase, sourceLocation: SourceLocation = #_sourceLocation,
+                      _ op: ([String: Tensor]) -> Tensor) {
+    var leaves: [String: Tensor] = [:]
+    for key in c.inputs.keys where key != "gy" {
+        let t = c.input(key)
+        t.requiresGrad = true
+        leaves[key] = t
+    }
+    let out = op(leaves)
+    expectClose(out, c.output(), atol: 2e-4, rtol: 2e-4, "\(c.name): forward", sourceLocation: sourceLocation)
+    out.backward(seed: c.input("gy"))
+    for (key, leaf) in leaves {
+        guard let grad = leaf.grad else {
+            Issue.record("\(c.name): no gradient for \(key)", sourceLocation: sourceLocation)
+            continue
+        }
+        expectClose(grad, c.grad(key), atol: 2e-4, rtol: 2e-4, "\(c.name): d/d\(key)", sourceLocation: sourceLocation)
+    }
+}
+
+func fixtureCases(op names: Set<String>) throws -> [FixtureCase] {
+    try loadFixtureCases("conv_ops.json").filter { names.contains($0.string("op")) }
+}
+
+@Suite struct ConvolutionTests {
+    func padding(_ c: FixtureCase) -> ConvPadding {
+        switch c.string("padding") {
+        case "same": return .same
+        case "explicit": let p = c.ints("pad"); return .explicit(p[0], p[1])
+        default: return .valid
+        }
+    }
+
+    @Test func conv2dMatchesPyTorch() throws {
+        let cases = try fixtureCases(op: ["conv2d", "conv2dReLU"])
+        #expect(cases.count >= 15)
+        for c in cases {
+            let relu = c.string("op") == "conv2dReLU"
+            checkFixtureCase(c) { t in
+                let args = (stride: c.int("stride"), dilation: c.int("dilation"), groups: c.int("groups"))
+                return relu
+                    ? conv2dReLU(t["x"]!, weight: t["weight"]!, bias: t["bias"], stride: args.stride, padding: padding(c),
+                                 dilation: args.dilation, groups: args.groups)
+                    : conv2d(t["x"]!, weight: t["weight"]!, bias: t["bias"], stride: args.stride, padding: padding(c),
+                             dilation: args.dilation, groups: args.groups)
+            }
+        }
+    }
+
+    @Test func convTranspose2dMatchesPyTorch() throws {
+        let cases = try fixtureCases(op: ["convTranspose2d"])
+        #expect(cases.count >= 5)
+        for c in cases {
+            checkFixtureCase(c) { t in
+                convTranspose2d(t["x"]!, weight: t["weight"]!, bias: t["bias"], stride: c.int("stride"),
+                                padding: c.int("padding"), outputPadding: c.int("outputPadding"),
+                                dilation: c.int("dilation"), groups: c.int("groups"))
+            }
+        }
+    }
+
+    /// Direct six-loop convolution in Double: an independent reference for shapes the fixtures do not cover.
+    func naiveConv(_ x: Tensor, _ w: Tensor, stride: Int, pad: (Int, Int), dilation: Int, groups: Int) -> Tensor {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (o, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+        let oh = (h + 2 * pad.0 - dilation * (kh - 1) - 1) / stride + 1
+        let ow = (wd + 2 * pad.1 - dilation * (kw - 1) - 1) / stride + 1
+        let og = o / groups
+        var out = [Float](repeating: 0, count: n * o * oh * ow)
+        for b in 0..<n { for oc in 0..<o { for y in 0..<oh { for xx in 0..<ow {
+            var s = 0.0
+            let g = oc / og
+            for ci in 0..<cg { for ky in 0..<kh { for kx in 0..<kw {
+                let iy = y * stride - pad.0 + ky * dilation, ix = xx * stride - pad.1 + kx * dilation
+                if iy < 0 || iy >= h || ix < 0 || ix >= wd { continue }
+                s += Double(x.storage[((b * c + g * cg + ci) * h + iy) * wd + ix]) * Double(w.storage[((oc * cg + ci) * kh + ky) * kw + kx])
+            } } }
+            out[((b * o + oc) * oh + y) * ow + xx] = Float(s)
+        } } } }
+        _ = c
+        return Tensor(shape: [n, o, oh, ow], storage: out)
+    }
+
+    @Test(arguments: [
+        // (C, O, H, W, k, stride, pad, dilation, groups): wide rows, many k blocks, ragged tiles.
+        [64, 24, 13, 37, 3, 1, 1, 1, 1], [40, 17, 30, 9, 3, 2, 1, 1, 1], [3, 64, 25, 25, 11, 4, 2, 1, 1],
+        [32, 32, 12, 12, 3, 1, 2, 2, 2], [300, 9, 5, 5, 1, 1, 0, 1, 1],
+    ])
+    func conv2dMatchesDirectLoopsOnLargerShapes(_ p: [Int]) {
+        var rng = SeededGenerator(seed: 3)
+        let x = Tensor.randomNormal(shape: [2, p[0], p[2], p[3]], using: &rng)
+        let w = Tensor.randomNormal(shape: [p[1], p[0] / p[8], p[4], p[4]], using: &rng)
+        let y = conv2d(x, weight: w, stride: p[5], padding: .explicit(p[6], p[6]), dilation: p[7], groups: p[8])
+        // Sums of up to 576 products of N(0,1) values: float32 rounding stays below 1e-3 absolute.
+        expectClose(y, naiveConv(x, w, stride: p[5], pad: (p[6], p[6]), dilation: p[7], groups: p[8]), atol: 1e-3, rtol: 1e-4,
+                    "conv2d \(p)")
+    }
+
+    @Test func gradientsMatchFiniteDifferences() {
+        var rng = SeededGenerator(seed: 11)
+        let x = Tensor.randomNormal(shape: [2, 4, 6, 5], using: &rng)
+        let w = Tensor.randomNormal(shape: [6, 2, 3, 3], using: &rng)
+        let b = Tensor.randomNormal(shape: [6], using: &rng)
+        expectGradientMatchesFiniteDifferences("conv2d d/dx strided grouped", at: x) {
+            conv2d($0, weight: w, bias: b, stride: 2, padding: .explicit(1, 1), groups: 2)
+        }
+        expectGradientMatchesFiniteDifferences("conv2d d/dweight", at: w) {
+            conv2d(x, weight: $0, bias: b, stride: 1, padding: .same, dilation: 2, groups: 2)
+        }
+        expectGradientMatchesFiniteDifferences("conv2d d/dbias", at: b) {
+            conv2d(x, weight: w, bias: $0, padding: .valid, groups: 2)
+        }
+        let x16 = Tensor.randomNormal(shape: [1, 16, 5, 6], using: &rng)
+        let w16 = Tensor.randomNormal(shape: [8, 16, 3, 3], using: &rng).mapValues { $0 * 0.3 }
+        expectGradientMatchesFiniteDifferences("conv2dReLU d/dx (flipped-kernel path)", at: x16, eps: 1e-3) {
+            conv2dReLU($0, weight: w16, padding: .same)
+        }
+        let wt = Tensor.randomNormal(shape: [4, 3, 3, 3], using: &rng)
+        expectGradientMatchesFiniteDifferences("convTranspose2d d/dx", at: x) {
+            convTranspose2d($0, weight: wt, stride: 2, padding: 1, outputPadding: 1)
+        }
+        expectGradientMatchesFiniteDifferences("convTranspose2d d/dweight", at: wt) {
+            convTranspose2d(x, weight: $0, stride: 2, padding: 1)
+        }
+    }
+
+    @Test func weightGradientIsSkippedWhenOnlyTheInputNeedsIt() {
+        // The activation-maximisation engine differentiates only the image: the weights get no gradient.
+        var rng = SeededGenerator(seed: 5)
+        let x = Tensor.randomNormal(shape: [1, 3, 8, 8], using: &rng)
+        let w = Tensor.randomNormal(shape: [4, 3, 3, 3], using: &rng)
+        x.requiresGrad = true
+        conv2dReLU(x, weight: w, padding: .same).backward()
+        #expect(x.grad != nil)
+        #expect(w.grad == nil)
+    }
+
+    @Test func shapeErrorsNameTheOpAndShapes() {
+        #expect(throws: ConvShapeError(description: "conv2d: input has 64 channels, weight expects 128 (weight [256, 128, 3, 3])")) {
+            try validateConv2d(input: [1, 64, 32, 32], weight: [256, 128, 3, 3], bias: nil)
+        }
+        #expect(throws: ConvShapeError.self) {
+            try validateConv2d(input: [1, 3, 8, 8], weight: [4, 3, 3, 3], bias: nil, stride: 2, padding: .same)
+        }
+        #expect(throws: ConvShapeError.self) {
+            try validateConv2d(input: [1, 3, 2, 2], weight: [4, 3, 3, 3], bias: nil)
+        }
+        #expect(throws: ConvShapeError.self) {
+            try validateConv2d(input: [1, 3, 8, 8], weight: [4, 3, 3, 3], bias: [5])
+        }
+        #expect((try? validateConv2d(input: [2, 3, 9, 9], weight: [4, 3, 3, 3], bias: [4], stride: 2, padding: .explicit(1, 1))) == [2, 4, 5, 5])
+    }
+}

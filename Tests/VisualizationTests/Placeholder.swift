@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderVisualizationTests() { #expect(Bool(true)) }
