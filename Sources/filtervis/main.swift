@@ -1,1 +1,0 @@
-print("filtervis: CLI not yet written")
