@@ -9,8 +9,8 @@ struct ResizeTests {
         try! Image.decode(ImageFixtures.bytes(name), name: name).image
     }
 
-    /// Our port of Pillow's fixed-point separable resampler matches Pillow byte for byte for gray and RGB
-    /// (tolerance 0). RGBA goes through Pillow's premultiplied "RGBa" round trip; we allow 1 there.
+    /// Our port of Pillow's fixed-point separable resampler matches Pillow byte for byte (tolerance 0) for gray,
+    /// RGB and RGBA (which goes through Pillow's premultiplied "RGBa" round trip, ported too).
     @Test(arguments: ImageFixtures.shared.resize)
     func matchesPillow(_ c: ImageFixtures.ResizeCase) throws {
         let filter = try #require(ResamplingFilter(rawValue: c.filter))
@@ -18,7 +18,7 @@ struct ResizeTests {
         #expect(out.width == c.width && out.height == c.height && out.channels == c.channels)
         let expected = ImageFixtures.bytes(c.expected)
         let diff = maxDifference(out.pixels, expected)
-        let tolerance = c.channels == 4 ? 1 : 0
+        let tolerance = 0
         #expect(diff.value <= tolerance, "\(c): max difference \(diff.value) at \(diff.index)")
     }
 
