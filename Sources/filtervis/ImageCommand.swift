@@ -102,7 +102,8 @@ extension ImageCommand {
                 }
                 if let crop { image = image.centerCrop(width: crop.width, height: crop.height) }
                 let url = URL(fileURLWithPath: output)
-                if ImageFormat.forWriting(path: output) == .jpeg { image = image.rgb(over: background).keepingGray(image) }
+                // JPEG has no alpha: flatten it over the background (gray and RGB are written as they are).
+                if ImageFormat.forWriting(path: output) == .jpeg { image = image.compositingAlpha(over: background) }
                 try image.write(to: url, quality: quality)
                 print("\(output): \(image.width) x \(image.height) \(image.channelName)")
             }
@@ -157,9 +158,6 @@ extension ImageCommand {
 }
 
 extension Image {
-    /// Gray stays gray (JPEG stores it natively); anything else is the RGB already computed.
-    fileprivate func keepingGray(_ original: Image) -> Image { original.channels == 1 ? original : self }
-
     /// Exactly `width` x `height`: shorter side scaled to cover, then centre-cropped (as is when already that size).
     fileprivate func fitted(width w: Int, height h: Int) -> Image {
         if width == w && height == h { return self }

@@ -30,6 +30,10 @@ struct PhotoTests {
     func allPhotosDecode() throws {
         let entries = Self.manifest
         #expect(entries.count >= 30, "manifest Scripts/photos.tsv lists \(entries.count) photos")
+        guard FileManager.default.fileExists(atPath: Self.photoFolder.path) else {
+            Issue.record("no photo cache at \(Self.photoFolder.path): run `make photos` (Scripts/fetch-photos.sh)")
+            return
+        }
         for entry in entries {
             let url = Self.photoFolder.appendingPathComponent(entry.name)
             guard FileManager.default.fileExists(atPath: url.path) else {
