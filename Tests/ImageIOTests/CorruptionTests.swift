@@ -55,6 +55,8 @@ struct CorruptionTests {
                 Issue.record("\(name): non-ImageError \(error)")
             }
         }
+        let byKind = kinds.map { "\($0.key.rawValue) \($0.value)" }.sorted().joined(separator: ", ")
+        print("corruption corpus: \(corpus.count) cases, \(decoded) decoded, \(refused) refused (\(byKind))")
         // Both outcomes must occur, and truncation must be recognised as such.
         #expect(decoded > 100 && refused > 1000, "decoded \(decoded), refused \(refused)")
         #expect((kinds[.truncated] ?? 0) > 500, "\(kinds)")

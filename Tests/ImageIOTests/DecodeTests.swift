@@ -145,7 +145,7 @@ struct EncodeTests {
         // Failure: the target is a directory, so the rename fails after the temporary file was written.
         let dir = folder.appendingPathComponent("dir.png")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: false)
-        FileManager.default.createFile(atPath: dir.appendingPathComponent("keep").path, contents: Data())
+        _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("keep").path, contents: Data())
         #expect(expectImageError { try image.write(to: dir) }?.kind == .writeFailed)
         let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         #expect(left == ["dir.png", "out.png"], "left behind: \(left)")

@@ -19,7 +19,7 @@ struct ErrorTests {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let empty = folder.appendingPathComponent("empty.png")
-        FileManager.default.createFile(atPath: empty.path, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty.path, contents: Data())
         let e1 = expectImageError { _ = try Image(contentsOf: empty) }
         #expect(e1?.kind == .empty)
         #expect(e1?.description == "empty.png: empty file (0 bytes), not an image")
