@@ -74,6 +74,7 @@ struct PixelSize: ExpressibleByArgument, Equatable {
 
 extension RGB: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
+    public var defaultValueDescription: String { description }
 }
 
 /// Options every command that reads images shares.

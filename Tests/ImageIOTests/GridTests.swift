@@ -65,3 +65,17 @@ struct GridTests {
         #expect(secondTileStrip.allSatisfy { $0 == [255, 255, 255] })
     }
 }
+
+@Suite("Colours")
+struct ColourTests {
+    @Test("RGB(parsing:) reads names, #rrggbb, rrggbb and r,g,b; refuses the rest; prints #rrggbb")
+    func parsing() {
+        #expect(RGB(parsing: "white") == .white && RGB(parsing: "Black") == .black && RGB(parsing: "grey") == RGB(gray: 128))
+        #expect(RGB(parsing: "#102030") == RGB(16, 32, 48) && RGB(parsing: "ff8000") == RGB(255, 128, 0))
+        #expect(RGB(parsing: "1, 2,3") == RGB(1, 2, 3))
+        for bad in ["", "#12345", "#1234567", "zzzzzz", "1,2", "1,2,256", "-1,0,0", "purple"] {
+            #expect(RGB(parsing: bad) == nil, "\(bad)")
+        }
+        #expect(RGB(255, 128, 0).description == "#ff8000")
+    }
+}
