@@ -7,7 +7,7 @@ import TensorCore
 struct DecodeTests {
     /// Every fixture decodes to the expected pixels: PNG exactly (expected values come from the encoded numpy
     /// array), JPEG within the stated tolerance (Pillow's libjpeg-turbo 3.x made the reference; we link 2.1.5).
-    @Test(arguments: ImageFixtures.shared.decode)
+    @Test("Every PNG/JPEG fixture decodes to its expected pixels", arguments: ImageFixtures.shared.decode)
     func decodesFixture(_ c: ImageFixtures.DecodeCase) throws {
         let decoded = try Image.decode(ImageFixtures.bytes(c.file), name: c.file)
         let image = decoded.image

@@ -11,7 +11,7 @@ struct ResizeTests {
 
     /// Our port of Pillow's fixed-point separable resampler matches Pillow byte for byte (tolerance 0) for gray,
     /// RGB and RGBA (which goes through Pillow's premultiplied "RGBa" round trip, ported too).
-    @Test(arguments: ImageFixtures.shared.resize)
+    @Test("Resize matches Pillow byte for byte", arguments: ImageFixtures.shared.resize)
     func matchesPillow(_ c: ImageFixtures.ResizeCase) throws {
         let filter = try #require(ResamplingFilter(rawValue: c.filter))
         let out = Self.source(c.source).resized(width: c.width, height: c.height, filter: filter)
