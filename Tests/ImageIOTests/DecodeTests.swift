@@ -33,6 +33,8 @@ struct DecodeTests {
         #expect(ga.colorModel == "gray+alpha" && ga.channels == 2 && ga.bitDepth == 16)
         let progressive = try info("progressive.jpg")
         #expect(progressive.format == .jpeg && progressive.interlaced && progressive.colorModel == "YCbCr" && progressive.channels == 3)
+        let ycck = try info("ycck.jpg")
+        #expect(ycck.colorModel == "YCCK" && ycck.channels == 4)
         let cmyk = try info("cmyk.jpg")
         #expect(cmyk.colorModel == "CMYK" && cmyk.channels == 4 && cmyk.bitDepth == 8)
         let gray = try info("gray.jpg")
