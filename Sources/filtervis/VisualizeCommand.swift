@@ -155,7 +155,5 @@ extension AscentMethod {
     }
 }
 
-/// A line on stderr (stdout stays for data).
-func log(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
-}
+/// A progress or summary line on stderr (stdout stays for data).
+func log(_ message: String) { printError(message) }
