@@ -63,8 +63,8 @@ public struct Preset: Sendable {
     /// at a fraction of the cost), finishing at full size.
     public static let standard = Preset(
         name: "default", summary: "FFT + decorrelated colour, standard transforms, Adam 0.05, 128 steps over 3 octaves, ReLU warm-up",
-        parametrization: .fourier, decorrelate: true, tap: .postReLU, size: 128, steps: 128,
-        method: .adam(learningRate: 0.05), octaves: [(0.5, 0.5), (0.75, 0.25), (1, 0.25)], standardTransforms: true,
+        parametrization: .fourier, decorrelate: true, tap: .postReLU, size: 128, steps: 64,
+        method: .adam(learningRate: 0.05), octaves: [(1, 1)], standardTransforms: true,
         warmupSteps: 16)
 
     public static let all: [Preset] = [.standard, .keras2016, .lucid]
