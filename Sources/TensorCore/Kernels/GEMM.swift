@@ -13,7 +13,7 @@ enum GEMM {
     /// Columns of B (output pixels) per micro-tile: two SIMD16 vectors.
     static let nr = 32
     /// Depth of one k block (a B strip of kc x nr floats is 32 KiB: L1-sized).
-    static let kc = 256
+    static let kc = 128
     /// Columns of B packed per block in the generic driver.
     static let nc = 256
 
@@ -117,11 +117,52 @@ func packBStrips(_ b: UnsafePointer<Float>, rowStride: Int, colStride: Int, k0: 
 
 // MARK: - Micro-kernel
 
-@inline(__always) private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+@inline(__always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
 }
-@inline(__always) private func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+@inline(__always) func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+@inline(__always) func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+}
+@inline(__always) func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+}
+
+/// Copies n floats with vector moves (the last vector may overlap the previous one). Short copies dominate
+/// the im2col packing, where a call to memmove per run would cost more than the copy.
+@inline(__always)
+func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    if n >= 16 {
+        var i = 0
+        while i + 16 <= n { store16(load16(src + i), dst + i); i += 16 }
+        if i < n { store16(load16(src + n - 16), dst + n - 16) }
+    } else if n >= 4 {
+        var i = 0
+        while i + 4 <= n { store4(load4(src + i), dst + i); i += 4 }
+        if i < n { store4(load4(src + n - 4), dst + n - 4) }
+    } else {
+        var i = 0
+        while i < n { dst[i] = src[i]; i += 1 }
+    }
+}
+
+/// Sets n floats to zero with vector stores.
+@inline(__always)
+func zeroFloats(_ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    if n >= 16 {
+        var i = 0
+        while i + 16 <= n { store16(SIMD16(), dst + i); i += 16 }
+        if i < n { store16(SIMD16(), dst + n - 16) }
+    } else if n >= 4 {
+        var i = 0
+        while i + 4 <= n { store4(SIMD4(), dst + i); i += 4 }
+        if i < n { store4(SIMD4(), dst + n - 4) }
+    } else {
+        var i = 0
+        while i < n { dst[i] = 0; i += 1 }
+    }
 }
 
 extension GEMM {
@@ -186,16 +227,17 @@ extension GEMM {
     static func macroKernel(_ packedA: PackedA, k0: Int, kcLen: Int, panels: Range<Int>,
                             _ bStrips: UnsafePointer<Float>, width: Int,
                             _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        var strip = 0
-        while strip * nr < width {
-            let cols = min(nr, width - strip * nr)
-            let b = bStrips + strip * kcLen * nr
-            for p in panels {
-                let rows = min(mr, packedA.m - p * mr)
-                microKernel(kcLen, packedA.panel(k0: k0, kcLen: kcLen, panel: p), b,
+        // A panel (kc x mr, 4 KiB) stays in L1 while the B strips of the block stream from L2.
+        for p in panels {
+            let rows = min(mr, packedA.m - p * mr)
+            let a = packedA.panel(k0: k0, kcLen: kcLen, panel: p)
+            var strip = 0
+            while strip * nr < width {
+                let cols = min(nr, width - strip * nr)
+                microKernel(kcLen, a, bStrips + strip * kcLen * nr,
                             c + p * mr * ldc + strip * nr, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate)
+                strip += 1
             }
-            strip += 1
         }
     }
 
