@@ -148,9 +148,9 @@ workloads.append(Workload(name: "kernel_conv1x1_1024", kind: "kernel", model: "-
                               let x = Tensor(repeating: 1, shape: [1, 1024, 32, 32])
                               _ = GradMode.withoutGrad { conv2d(x, weight: gemmWeight) }
                           }))
-let wantForward = ["fwd_vgg16", "fwd_alexnet"].contains(where: want)
-let vggFull = wantForward && want("fwd_vgg16") ? BenchNetwork.vgg16(withClassifier: true) : nil
-let alexFull = wantForward && want("fwd_alexnet") ? BenchNetwork.alexnet(withClassifier: true) : nil
+func wantForward(_ model: String) -> Bool { [1, 8].contains { want("fwd_\(model)_224_b\($0)") } }
+let vggFull = wantForward("vgg16") ? BenchNetwork.vgg16(withClassifier: true) : nil
+let alexFull = wantForward("alexnet") ? BenchNetwork.alexnet(withClassifier: true) : nil
 for (net, model) in [(vggFull, "vgg16"), (alexFull, "alexnet")] {
     guard let net else { continue }
     for b in [1, 8] {

@@ -2,8 +2,19 @@
 // gradient of the weights, gradient of the bias. Each parallel loop is split by output.
 
 enum ConvKernels {
-    /// Output pixels per work item of the forward pass (a multiple of GEMM.nr).
-    static let pixelBlock = 192
+    /// Output pixels per work item of the forward pass (a multiple of GEMM.nr), before balancing.
+    static let pixelBlock = 256
+
+    /// Pixel block size for `plane` pixels per image-group and `units` image-groups: about `pixelBlock`,
+    /// adjusted so small jobs split into a multiple of the thread count (blocks never change a result bit).
+    static func balancedPixelBlock(plane: Int, units: Int) -> Int {
+        let threads = Parallel.threads
+        var blocks = (plane + pixelBlock - 1) / pixelBlock
+        if (units * blocks) % threads != 0 && units * blocks < 8 * threads {
+            blocks = GEMM.roundUp(blocks, threads)
+        }
+        return max(GEMM.nr, GEMM.roundUp((plane + blocks - 1) / blocks, GEMM.nr))
+    }
 
     // MARK: Forward
 
@@ -21,6 +32,7 @@ enum ConvKernels {
                 packs.append(PackedA.pack(m: og, k: kg, w + gi * og * kg, rowStride: kg, colStride: 1,
                                           into: aBuf + gi * perGroup))
             }
+            let pixelBlock = balancedPixelBlock(plane: plane, units: g.batch * g.groups)
             let blocks = (plane + pixelBlock - 1) / pixelBlock
             let items = g.batch * g.groups * blocks
             let mPanels = packs[0].mPanels
@@ -39,18 +51,16 @@ enum ConvKernels {
                     let p0 = blk * pixelBlock, width = min(pixelBlock, plane - p0)
                     let xg = x + (n * g.inChannels + gi * g.cg) * g.inPlane
                     let yg = y + (n * g.outChannels + gi * og) * plane
-                    let strips = (width + GEMM.nr - 1) / GEMM.nr
-                    withAlignedScratch(GEMM.kc * strips * GEMM.nr) { bBuf in
+                    // The im2col block is packed k-major, one row of `ldb` floats per k: a whole row of pixels
+                    // is gathered in one go, and the micro-kernel reads its 32-column strips in place.
+                    let ldb = GEMM.blockRowStride(width)
+                    withAlignedScratch(GEMM.kc * ldb) { bBuf in
                         var k0 = 0
                         while k0 < kg {
                             let kcLen = min(GEMM.kc, kg - k0)
-                            for st in 0..<strips {
-                                Im2col.gather(g, xg, k0: k0, k1: k0 + kcLen, p0: p0 + st * GEMM.nr,
-                                              width: min(GEMM.nr, width - st * GEMM.nr),
-                                              bBuf + st * kcLen * GEMM.nr, ld: GEMM.nr)
-                            }
+                            Im2col.gather(g, xg, k0: k0, k1: k0 + kcLen, p0: p0, width: width, bBuf, ld: ldb)
                             GEMM.macroKernel(packs[gi], k0: k0, kcLen: kcLen, panels: panels, bBuf, width: width,
-                                             yg + p0, ldc: plane, accumulate: k0 > 0)
+                                             yg + p0, ldc: plane, accumulate: k0 > 0, ldb: ldb)
                             k0 += kcLen
                         }
                     }

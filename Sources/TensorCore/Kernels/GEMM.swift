@@ -18,6 +18,13 @@ enum GEMM {
     static let nc = 256
 
     static func roundUp(_ v: Int, _ m: Int) -> Int { (v + m - 1) / m * m }
+
+    /// A row stride (floats) for a k-major B block `width` columns wide: rounded up to whole strips, plus one
+    /// cache line when needed so rows start on an odd number of cache lines (even strides alias L1 sets).
+    static func blockRowStride(_ width: Int) -> Int {
+        let w = roundUp(width, nr)
+        return (w / 16) % 2 == 0 ? w + 16 : w
+    }
 }
 
 // MARK: - Scratch memory
@@ -168,7 +175,7 @@ func zeroFloats(_ dst: UnsafeMutablePointer<Float>, _ n: Int) {
 extension GEMM {
     /// C tile (rows x cols at `c`, row stride ldc) (+)= packed A panel (kc x mr) * packed B strip (kc x nr).
     @inline(__always)
-    static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int,
                             _ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool) {
         var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(), c10 = SIMD16<Float>(), c11 = SIMD16<Float>()
         var c20 = SIMD16<Float>(), c21 = SIMD16<Float>(), c30 = SIMD16<Float>(), c31 = SIMD16<Float>()
@@ -193,7 +200,7 @@ extension GEMM {
             c60 = c60.addingProduct(s, b0); c61 = c61.addingProduct(s, b1)
             s = SIMD16<Float>(repeating: pa[7])
             c70 = c70.addingProduct(s, b0); c71 = c71.addingProduct(s, b1)
-            pa += 8; pb += 32
+            pa += 8; pb += ldb
         }
         if rows == 8 && cols == 32 {
             @inline(__always) func put(_ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ r: Int) {
@@ -222,11 +229,14 @@ extension GEMM {
     }
 
     /// Runs the micro-kernel over every (strip, panel) pair of one k block: C[rows of panels, width] (+)= A B.
-    /// `panels` is a range of A panels; C points at row 0 / column 0 of the block.
+    /// `panels` is a range of A panels; C points at row 0 / column 0 of the block. B is either packed strips
+    /// (`packBStrips`, the default strides) or one k-major block with row stride `ldb` (strip stride `nr`).
     @inline(__always)
     static func macroKernel(_ packedA: PackedA, k0: Int, kcLen: Int, panels: Range<Int>,
                             _ bStrips: UnsafePointer<Float>, width: Int,
-                            _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+                            _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                            ldb: Int? = nil) {
+        let stripStride = ldb == nil ? kcLen * nr : nr, rowStride = ldb ?? nr
         // A panel (kc x mr, 4 KiB) stays in L1 while the B strips of the block stream from L2.
         for p in panels {
             let rows = min(mr, packedA.m - p * mr)
@@ -234,7 +244,7 @@ extension GEMM {
             var strip = 0
             while strip * nr < width {
                 let cols = min(nr, width - strip * nr)
-                microKernel(kcLen, a, bStrips + strip * kcLen * nr,
+                microKernel(kcLen, a, bStrips + strip * stripStride, ldb: rowStride,
                             c + p * mr * ldc + strip * nr, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate)
                 strip += 1
             }
