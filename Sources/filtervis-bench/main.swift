@@ -13,6 +13,7 @@ struct Options {
     var maxRuns = 7
     var seconds = 8.0
     var memoryChild = false
+    var allocator = "keep"
 
     init(_ args: [String]) {
         var i = 1
@@ -29,6 +30,7 @@ struct Options {
             case "--max-runs": maxRuns = Int(value()) ?? 0
             case "--seconds": seconds = Double(value()) ?? 0
             case "--memory-child": memoryChild = true
+            case "--allocator": allocator = value()
             case "--help", "-h":
                 print("usage: filtervis-bench [--threads N] [--only SUBSTRING] [--min-runs N] [--max-runs N] [--seconds S]")
                 exit(0)
@@ -102,9 +104,14 @@ let options = Options(CommandLine.arguments)
 // Keep freed activations in the heap instead of returning them to the kernel: large arrays otherwise come from
 // fresh mmap()s whose pages the kernel must zero on first touch, every layer of every step (~10% of a step).
 // glibc's mallopt (malloc.h is not in Swift's Glibc module); M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3.
+// Not in the memory child: there the peak must count what a step really needs, not what the heap kept.
 @_silgen_name("mallopt") func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
-_ = glibcMallopt(-3, 1 << 30)
-_ = glibcMallopt(-1, 1 << 30)
+if options.allocator == "lean" {
+    _ = glibcMallopt(-3, 1 << 20)   // a fixed threshold: large arrays are unmapped as soon as they are freed
+} else {
+    _ = glibcMallopt(-3, 1 << 30)
+    _ = glibcMallopt(-1, 1 << 30)
+}
 Parallel.threads = options.threads
 
 // VGG16 conv indices: conv3_1 is the 5th conv (0-based 4), conv5_1 the 11th (10); AlexNet conv5 is 4.
@@ -116,8 +123,8 @@ if options.memoryChild {
     try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)  // reset VmHWM
     let base = peakRSSMiB()
     _ = amStep(net, image, targetConv: 10)
-    emit(["impl": "filtervis", "workload": "mem_vgg16_conv5_1_224_b8", "threads": options.threads,
-          "peak_mib": peakRSSMiB(), "baseline_mib": base])
+    emit(["impl": "filtervis (allocator: \(options.allocator))", "workload": "mem_vgg16_conv5_1_224_b8",
+          "threads": options.threads, "peak_mib": peakRSSMiB(), "baseline_mib": base])
     exit(0)
 }
 
@@ -180,10 +187,12 @@ for w in workloads where want(w.name) {
 }
 
 // Peak memory of the conv5_1 batch-8 step, measured in a fresh child process so that nothing else held here counts.
-if want("mem_vgg16_conv5_1_224_b8") {
+// Both allocator policies: "keep" (the timings above: freed memory stays in the heap, no page faults) and
+// "lean" (fixed 1 MiB mmap threshold: every large array is returned to the kernel when freed).
+for allocator in ["keep", "lean"] where want("mem_vgg16_conv5_1_224_b8") {
     let child = Process()
     child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-    child.arguments = ["--memory-child", "--threads", String(options.threads)]
+    child.arguments = ["--memory-child", "--threads", String(options.threads), "--allocator", allocator]
     let pipe = Pipe()
     child.standardOutput = pipe
     do {

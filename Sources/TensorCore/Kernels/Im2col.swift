@@ -74,9 +74,10 @@ private struct KernelTap {
 
 enum Im2col {
     /// Writes rows k0 ..< k1 of one image-group's im2col matrix, columns (output pixels) p0 ..< p0+width, to
-    /// out[(k - k0) * ld + j]; columns width ..< ld are zero-filled. `x` points at the group's first channel.
+    /// out[(k - k0) * ld + j]; columns width ..< ld are zero-filled unless `zeroTail` is false. `x` points at
+    /// the group's first channel.
     static func gather(_ g: ConvGeometry, _ x: UnsafePointer<Float>, k0: Int, k1: Int, p0: Int, width: Int,
-                       _ out: UnsafeMutablePointer<Float>, ld: Int) {
+                       _ out: UnsafeMutablePointer<Float>, ld: Int, zeroTail: Bool = true) {
         let s = g.stride, d = g.dilation
         withPixelRuns(g, p0: p0, width: width) { runs in
             var tap = KernelTap(k0, kh: g.kh, kw: g.kw)
@@ -103,7 +104,7 @@ enum Im2col {
                     }
                     if hi < count { zeroFloats(dst + hi, count - hi) }
                 }
-                if width < ld { zeroFloats(row + width, ld - width) }
+                if zeroTail && width < ld { zeroFloats(row + width, ld - width) }
             }
         }
     }

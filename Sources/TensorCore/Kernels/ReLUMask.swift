@@ -40,24 +40,28 @@ struct ReLUMask {
     func apply(to g: [Float]) -> [Float] {
         precondition(g.count == count, "relu mask: gradient has \(g.count) elements, mask \(count)")
         return g.withUnsafeBufferPointer { src in
-            words.withUnsafeBufferPointer { w in
-                makeUninitializedArray(count) { out in
-                    Parallel.forRanges(w.count, grain: 1 << 12) { range in
-                        for wi in range {
-                            let base = wi * 64, n = min(64, count - base), bits = w[wi]
-                            if n == 64 {
-                                for q in 0..<4 {
-                                    // Lane i keeps its float where bit i is set: an all-ones or all-zeros AND mask.
-                                    let word = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: bits >> UInt64(16 * q)))
-                                    let keep = 0 &- ((word &>> ReLUMask.laneIndex) & 1)
-                                    let v = unsafeBitCast(load16(src.baseAddress! + base + 16 * q), to: SIMD16<UInt32>.self)
-                                    store16(unsafeBitCast(v & keep, to: SIMD16<Float>.self), out + base + 16 * q)
-                                }
-                            } else {
-                                for b in 0..<n {
-                                    out[base + b] = (bits >> UInt64(b)) & 1 != 0 ? src[base + b] : 0
-                                }
-                            }
+            makeUninitializedArray(count) { out in apply(src.baseAddress!, start: 0, count: count, into: out) }
+        }
+    }
+
+    /// dst[i] = src[i] where bit start+i is set, else 0, for i < count (parallel over 64-element words).
+    func apply(_ src: UnsafePointer<Float>, start: Int, count n: Int, into dst: UnsafeMutablePointer<Float>) {
+        words.withUnsafeBufferPointer { w in
+            let firstWord = start / 64, lastWord = (start + n + 63) / 64
+            Parallel.forRanges(lastWord - firstWord, grain: 1 << 12) { range in
+                for wi in (firstWord + range.lowerBound)..<(firstWord + range.upperBound) {
+                    let lo = max(wi * 64, start), hi = min(wi * 64 + 64, start + n), bits = w[wi]
+                    if lo == wi * 64 && hi == lo + 64 {
+                        for q in 0..<4 {
+                            // Lane i keeps its float where bit i is set: an all-ones or all-zeros AND mask.
+                            let word = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: bits >> UInt64(16 * q)))
+                            let keep = 0 &- ((word &>> ReLUMask.laneIndex) & 1)
+                            let v = unsafeBitCast(load16(src + (lo - start) + 16 * q), to: SIMD16<UInt32>.self)
+                            store16(unsafeBitCast(v & keep, to: SIMD16<Float>.self), dst + (lo - start) + 16 * q)
+                        }
+                    } else {
+                        for i in lo..<hi {
+                            dst[i - start] = (bits >> UInt64(i - wi * 64)) & 1 != 0 ? src[i - start] : 0
                         }
                     }
                 }

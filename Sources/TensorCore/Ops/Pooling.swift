@@ -63,6 +63,26 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
                             }
                             continue
                         }
+                        if g.padding == 0 && (g.outH - 1) * g.stride + g.kernel <= g.inH
+                            && (g.outW - 1) * g.stride + g.kernel <= g.inW {
+                            // Every window inside the input (AlexNet's 3/2): no bounds checks.
+                            for oy in 0..<g.outH {
+                                for ox in 0..<g.outW {
+                                    let w0 = src + oy * g.stride * g.inW + ox * g.stride
+                                    var best = w0[0], bestIndex = 0
+                                    for ky in 0..<g.kernel {
+                                        let row = w0 + ky * g.inW
+                                        for kx in 0..<g.kernel {
+                                            let v = row[kx]
+                                            if v > best || v.isNaN { best = v; bestIndex = ky * g.kernel + kx }
+                                        }
+                                    }
+                                    dst[oy * g.outW + ox] = best
+                                    if let amp { amp[plane * outPlane + oy * g.outW + ox] = UInt8(bestIndex) }
+                                }
+                            }
+                            continue
+                        }
                         for oy in 0..<g.outH {
                             let y0 = oy * g.stride - g.padding
                             for ox in 0..<g.outW {
