@@ -33,7 +33,7 @@ enum ConvKernels {
                                           into: aBuf + gi * perGroup))
             }
             // Pixels of all images form one axis (q = n * plane + p), so small planes (13x13, 14x14) fill whole
-            // 32-column strips; a strip that straddles two images is stored through a small tile.
+            // GEMM.nr-column strips; a strip that straddles two images is stored through a small tile.
             let total = g.batch * plane
             let pixelBlock = balancedPixelBlock(plane: total, units: g.groups)
             let blocks = (total + pixelBlock - 1) / pixelBlock
@@ -62,7 +62,7 @@ enum ConvKernels {
                         }
                     }
                     // The im2col block is packed k-major, one row of `ldb` floats per k: whole pixel runs are
-                    // gathered in one go, and the micro-kernel reads its 32-column strips in place.
+                    // gathered in one go, and the micro-kernel reads its strips in place.
                     let ldb = GEMM.blockRowStride(width)
                     withAlignedScratch(GEMM.kc * ldb + mr * nr) { scratch in
                         let bBuf = scratch, tile = scratch + GEMM.kc * ldb
@@ -163,8 +163,9 @@ enum ConvKernels {
         let kk = g.kh * g.kw, cg = g.cg, og = g.og
         // wf[(group c), o, ky', kx'] = w[(group o), c, kh-1-ky', kw-1-kx']: shape (C, O/groups, kh, kw).
         withAlignedScratch(g.inChannels * og * kk) { wf in
-            for gi in 0..<g.groups {
-                for o in 0..<og {
+            Parallel.forRanges(g.groups * og, grain: 16) { range in
+                for go in range {
+                    let gi = go / og, o = go % og
                     for c in 0..<cg {
                         let src = w + ((gi * og + o) * cg + c) * kk
                         let dst = wf + ((gi * cg + c) * og + o) * kk

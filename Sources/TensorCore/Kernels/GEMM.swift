@@ -70,10 +70,12 @@ struct PackedA {
                      into dst: UnsafeMutablePointer<Float>) -> PackedA {
         let mr = GEMM.mr
         let mPad = GEMM.roundUp(m, mr)
-        var k0 = 0
-        while k0 < k {
+        let panels = mPad / mr, kBlocks = (k + GEMM.kc - 1) / GEMM.kc
+        // Parallel over (k block, panel) when large: the weights of a deep conv are ~10 MB, repacked every call.
+        let pack = { (item: Int) in
+            let k0 = (item / panels) * GEMM.kc, p = item % panels
             let kcLen = min(GEMM.kc, k - k0)
-            for p in 0..<(mPad / mr) {
+            do {
                 let out = dst + k0 * mPad + p * mr * kcLen
                 for r in 0..<mr {
                     let row = p * mr + r
@@ -89,7 +91,11 @@ struct PackedA {
                     }
                 }
             }
-            k0 += kcLen
+        }
+        if mPad * k >= 1 << 16 {
+            Parallel.forEach(kBlocks * panels, pack)
+        } else {
+            for item in 0..<(kBlocks * panels) { pack(item) }
         }
         return PackedA(base: dst, m: m, k: k)
     }
