@@ -159,27 +159,27 @@ def table(ours_path, peers_path):
     def load(path):
         with open(path) as f:
             return [json.loads(l) for l in f if l.strip().startswith("{")]
-    ours = {r["workload"]: r for r in load(ours_path)}
+    ours_rows, peer_rows = load(ours_path), load(peers_path)
     peers = {}
-    for r in load(peers_path):
+    for r in peer_rows:
         peers.setdefault(r["workload"], []).append(r)
-    print("| workload | ours s/step | best peer s/step | peer | ours/peer | our GFLOP/s | % of peak |")
-    print("|---|---|---|---|---|---|---|")
-    for name, r in ours.items():
+    print("| workload | ours s/step | best peer s/step | peer | ours/peer | our GFLOP/s | % of peak | our GFLOP per CPU-s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in ours_rows:
         if "median_s" not in r:
             continue
+        name = r["workload"]
         cands = [p for p in peers.get(name, []) if "median_s" in p]
-        # Best peer: onnxruntime for full forwards when present, else the fastest.
         best = min(cands, key=lambda p: p["median_s"]) if cands else None
         peak = PEAK_PER_THREAD * r["threads"]
-        ratio = f"{r['median_s'] / best['median_s']:.2f}" if best else "-"
-        print(f"| {name} | {r['median_s']:.4f} | {best['median_s']:.4f} | {best['impl']} | {ratio} |"
-              if best else f"| {name} | {r['median_s']:.4f} | - | - | - |", end="")
-        print(f" {r['gflops']:.1f} | {100 * r['gflops'] / peak:.0f}% |")
-    mems = [r for r in list(ours.values()) + sum(peers.values(), []) if "peak_mib" in r]
+        cols = [name, f"{r['median_s']:.4f}"]
+        cols += [f"{best['median_s']:.4f}", best["impl"], f"{r['median_s'] / best['median_s']:.2f}"] if best else ["-", "-", "-"]
+        cols += [f"{r['gflops']:.1f}", f"{100 * r['gflops'] / peak:.0f}%", f"{r['gflop'] / r['cpu_s_min']:.1f}"]
+        print("| " + " | ".join(cols) + " |")
+    mems = [r for r in ours_rows + peer_rows if "peak_mib" in r]
     if mems:
         print()
-        print("| peak memory, VGG16 to conv5_1, 224 px, batch 8 | MiB |")
+        print("| peak RSS, VGG16 to conv5_1 step, 224 px, batch 8 | MiB |")
         print("|---|---|")
         for r in mems:
             print(f"| {r['impl']} | {r['peak_mib']:.0f} |")

@@ -2,7 +2,10 @@
 // JSON object per line (Scripts/bench.sh joins them with Scripts/bench_peers.py's and prints the table).
 //
 //   filtervis-bench [--threads N] [--only SUBSTRING] [--min-runs N] [--max-runs N] [--seconds S]
+//                   [--allocator keep|lean]
 //   filtervis-bench --memory-child        (internal: one VGG16->conv5_1 224 px batch-8 step, prints peak RSS)
+// Each workload: one warm-up run, then about --seconds worth of timed runs (between --min-runs and --max-runs);
+// the median is reported. --allocator keep (default) keeps freed memory in the heap; lean returns it at once.
 import Foundation
 import TensorCore
 
@@ -32,7 +35,7 @@ struct Options {
             case "--memory-child": memoryChild = true
             case "--allocator": allocator = value()
             case "--help", "-h":
-                print("usage: filtervis-bench [--threads N] [--only SUBSTRING] [--min-runs N] [--max-runs N] [--seconds S]")
+                print("usage: filtervis-bench [--threads N] [--only SUBSTRING] [--min-runs N] [--max-runs N] [--seconds S] [--allocator keep|lean]")
                 exit(0)
             default: fail("unknown option \(args[i]) (see --help)")
             }
@@ -108,6 +111,8 @@ let options = Options(CommandLine.arguments)
 @_silgen_name("mallopt") func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
 if options.allocator == "lean" {
     _ = glibcMallopt(-3, 1 << 20)   // a fixed threshold: large arrays are unmapped as soon as they are freed
+} else if options.allocator == "mid" {
+    _ = glibcMallopt(-3, 32 << 20)  // only arrays of 32 MiB and more are unmapped when freed
 } else {
     _ = glibcMallopt(-3, 1 << 30)
     _ = glibcMallopt(-1, 1 << 30)
