@@ -173,43 +173,51 @@ enum PatchesOutput {
     static func write(_ result: PatchSearchResult, network: Network, filters: [String: [Int]], tile: Int,
                       saveCrops: Bool, to dir: URL) throws -> [String: LayerFiles] {
         var files: [String: LayerFiles] = [:]
+        let columns = result.settings.top
         for (layer, perFilter) in result.layers.sorted(by: { $0.key < $1.key }) {
             let layerDir = dir.appendingPathComponent(layer, isDirectory: true)
             try FileManager.default.createDirectory(at: layerDir, withIntermediateDirectories: true)
-            let chosen = filters[layer] ?? Array(perFilter.indices)
-            // Crops for every patch of the layer at once, so each photo is decoded once.
-            let patches = chosen.flatMap { perFilter[$0] }
-            let full = saveCrops ? try PatchSearch.crops(patches) : nil
-            let tiles = try full.map { $0.map { $0.resized(width: tile, height: tile) } } ?? PatchSearch.crops(patches, size: tile)
-            var rows: [(label: String, crops: [Image], activations: [Float])] = []
-            var entries: [LayerFiles.FilterFiles] = []
-            var offset = 0
             if saveCrops { try FileManager.default.createDirectory(at: layerDir.appendingPathComponent("crops"), withIntermediateDirectories: true) }
-            for filter in chosen {
-                let own = perFilter[filter]
-                let row = (label: String(filter), crops: Array(tiles[offset..<(offset + own.count)]), activations: own.map(\.activation))
-                let stripName = "\(layer)/" + String(format: "filter_%04d.png", filter)
-                try PatchGallery.strip(label: row.label, crops: row.crops, activations: row.activations,
-                                       columns: result.settings.top, tile: tile).write(to: dir.appendingPathComponent(stripName))
-                var cropNames: [String] = []
-                if let full {
-                    for k in 0..<own.count {
-                        let name = "\(layer)/crops/" + String(format: "filter_%04d_%02d.png", filter, k)
-                        try full[offset + k].write(to: dir.appendingPathComponent(name))
-                        cropNames.append(name)
+            let chosen = filters[layer] ?? Array(perFilter.indices)
+            // Crops for every patch of the layer at once, so that each photo is decoded once.
+            let patches = chosen.flatMap { perFilter[$0] }
+            let tiles = try PatchSearch.crops(patches, size: tile)
+            let full = saveCrops ? try PatchSearch.crops(patches) : nil
+            var offsets: [Int] = [0]
+            for filter in chosen { offsets.append(offsets.last! + perFilter[filter].count) }
+            let rows = chosen.indices.map { j in
+                (label: String(chosen[j]), crops: Array(tiles[offsets[j]..<offsets[j + 1]]), activations: perFilter[chosen[j]].map(\.activation))
+            }
+
+            // Strips (and crops) per filter, filters split over the workers; each writes only its own files.
+            var entries = [Result<LayerFiles.FilterFiles, Error>?](repeating: nil, count: chosen.count)
+            entries.withUnsafeMutableBufferPointer { slots in
+                let slots = slots
+                Parallel.forEach(chosen.count) { j in
+                    slots[j] = Result {
+                        let filter = chosen[j]
+                        let stripName = "\(layer)/" + String(format: "filter_%04d.png", filter)
+                        try PatchGallery.strip(label: rows[j].label, crops: rows[j].crops, activations: rows[j].activations,
+                                               columns: columns, tile: tile).write(to: dir.appendingPathComponent(stripName))
+                        var cropNames: [String] = []
+                        if let full {
+                            for k in offsets[j]..<offsets[j + 1] {
+                                let name = "\(layer)/crops/" + String(format: "filter_%04d_%02d.png", filter, k - offsets[j])
+                                try full[k].write(to: dir.appendingPathComponent(name))
+                                cropNames.append(name)
+                            }
+                        }
+                        return LayerFiles.FilterFiles(filter: filter, strip: stripName, crops: cropNames)
                     }
                 }
-                rows.append(row)
-                entries.append(.init(filter: filter, strip: stripName, crops: cropNames))
-                offset += own.count
             }
             let galleryName = "\(layer)/gallery.png"
-            try PatchGallery.rows(rows, columns: result.settings.top, tile: tile).write(to: dir.appendingPathComponent(galleryName))
+            try PatchGallery.rows(rows, columns: columns, tile: tile).write(to: dir.appendingPathComponent(galleryName))
             let module = try network.layerIndex(layer)
             let field = network.receptiveField(at: module)
             files[layer] = LayerFiles(gallery: galleryName, module: network.architecture.layers[module].path,
                                       receptiveField: .init(size: field.size, jump: field.jump, firstOffset: field.firstOffset),
-                                      filters: entries)
+                                      filters: try entries.map { try $0!.get() })
         }
         return files
     }
@@ -226,7 +234,7 @@ enum PatchesOutput {
         // Keys are spelled snake_case by the types themselves (a key strategy would also rewrite the layer-name
         // dictionary keys and could not read `image_sha256` back), so a plain JSONDecoder reads the file.
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try writeAtomically(Array(encoder.encode(index)), to: dir.appendingPathComponent("index.json"))
     }
 

@@ -23,6 +23,12 @@ extension PatchSearch {
     }
 
     /// The crops of many patches, each image decoded once (images in parallel), in the patches' order.
+    ///
+    /// With `size` (gallery tiles), an image whose patches are all much larger than the tile is first reduced
+    /// by an integer factor (area average, one pass over the image) so that every patch still spans at least
+    /// `2 * size` pixels, and the rectangles are cut from that (rounded outward, within one reduced pixel of
+    /// the exact rectangle): thumbnails of deep layers' large fields cost a small fraction of full-resolution
+    /// crops. Without `size` every crop is exact, as `crop(_:size:)`.
     public static func crops(_ patches: [Patch], size: Int? = nil) throws -> [Image] {
         var byImage: [String: [Int]] = [:]
         for (i, patch) in patches.enumerated() { byImage[patch.imagePath, default: []].append(i) }
@@ -33,11 +39,20 @@ extension PatchSearch {
             Parallel.forEach(paths.count) { p in
                 slots[p] = Result {
                     let (image, sha) = try decodeForSearch(URL(fileURLWithPath: paths[p]))
-                    return try byImage[paths[p]]!.map { i in
-                        guard sha == patches[i].imageSHA256 else {
-                            throw PatchSearchError.imageChanged(path: paths[p], expected: patches[i].imageSHA256, found: sha)
-                        }
-                        return (i, crop(patches[i].rect, from: image, size: size))
+                    let own = byImage[paths[p]]!
+                    if let bad = own.first(where: { patches[$0].imageSHA256 != sha }) {
+                        throw PatchSearchError.imageChanged(path: paths[p], expected: patches[bad].imageSHA256, found: sha)
+                    }
+                    let smallest = own.map { min(patches[$0].rect.width, patches[$0].rect.height) }.min()!
+                    let factor = size.map { max(1, smallest / (2 * $0)) } ?? 1
+                    guard factor > 1 else { return own.map { ($0, crop(patches[$0].rect, from: image, size: size)) } }
+                    let reduced = image.resized(width: (image.width + factor - 1) / factor,
+                                                height: (image.height + factor - 1) / factor, filter: .box)
+                    return own.map { i in
+                        let r = patches[i].rect
+                        let left = floorDiv(r.left * reduced.width, image.width), right = ceilDiv(r.right * reduced.width, image.width)
+                        let top = floorDiv(r.top * reduced.height, image.height), bottom = ceilDiv(r.bottom * reduced.height, image.height)
+                        return (i, crop(PixelRect(top: top, left: left, height: bottom - top, width: right - left), from: reduced, size: size))
                     }
                 }
             }
@@ -49,7 +64,10 @@ extension PatchSearch {
 
     /// `rect` of `image`, with `paddingColor` where it lies outside, optionally resized to `size` x `size`.
     public static func crop(_ rect: PixelRect, from image: Image, size: Int? = nil) -> Image {
-        var canvas = Image(width: max(rect.width, 1), height: max(rect.height, 1), channels: image.channels, fill: paddingColor)
+        let (w, h) = (max(rect.width, 1), max(rect.height, 1))
+        // paddingColor is a grey level: one repeated byte fills every sample.
+        var canvas = Image(width: w, height: h, channels: image.channels,
+                           pixels: [UInt8](repeating: paddingColor.r, count: w * h * image.channels))
         canvas.paste(image, x: -rect.left, y: -rect.top)   // paste clips to the canvas
         guard let size else { return canvas }
         return canvas.resized(width: size, height: size)

@@ -2,46 +2,45 @@ import Foundation
 import ImageIO
 
 /// Pictures of a patch search: one labelled row of patch tiles per filter.
+///
+/// Layout of a row: a label cell (the filter index) then `columns` tiles of `tile` x `tile` pixels, each with
+/// its activation printed under it; missing patches (fewer images than k) leave blank cells. Rows are stacked
+/// top to bottom with a 2-pixel white margin. Drawn here rather than with `Image.grid` because a layer's
+/// gallery has hundreds of rows: one white canvas, tiles copied in, no per-tile canvases.
 public enum PatchGallery {
-    /// One row: a label cell (the text, e.g. "12") then the filter's patches as `tile` x `tile` squares, each
-    /// with its activation under it; missing patches (fewer images than k) leave blank cells.
-    public static func strip(label: String, crops: [Image], activations: [Float], columns: Int, tile: Int = 64) throws -> Image {
-        try rows([(label, crops, activations)], columns: columns, tile: tile)
+    static let margin = 2
+    static var labelStrip: Int { BitmapFont.glyphHeight + 2 }
+
+    /// One filter's row.
+    public static func strip(label: String, crops: [Image], activations: [Float], columns: Int, tile: Int = 64) -> Image {
+        rows([(label, crops, activations)], columns: columns, tile: tile)
     }
 
-    /// Several rows laid out as `strip` does, stacked top to bottom (the layer's gallery.png).
-    public static func rows(_ rows: [(label: String, crops: [Image], activations: [Float])], columns: Int, tile: Int = 64) throws -> Image {
-        let blank = Image(width: tile, height: tile, channels: 3, fill: .white)
-        var tiles: [Image] = []
-        var labels: [String] = []
-        for row in rows {
-            tiles.append(labelCell(row.label, tile: tile))
-            labels.append("")
-            for i in 0..<columns {
-                if i < row.crops.count {
-                    let crop = row.crops[i]
-                    tiles.append(crop.width == tile && crop.height == tile ? crop.rgb() : crop.rgb().resized(width: tile, height: tile))
-                    labels.append(i < row.activations.count ? format(row.activations[i]) : "")
-                } else {
-                    tiles.append(blank)
-                    labels.append("")
-                }
+    /// Several rows stacked (a layer's gallery.png).
+    public static func rows(_ rows: [(label: String, crops: [Image], activations: [Float])], columns: Int, tile: Int = 64) -> Image {
+        let labelWidth = max(tile / 2, BitmapFont.width(of: rows.map(\.label).max { $0.count < $1.count } ?? "", scale: 2) + 4)
+        let rowHeight = tile + labelStrip + margin
+        let width = margin + labelWidth + columns * (tile + margin)
+        let height = margin + rows.count * rowHeight
+        var canvas = Image(width: width, height: height, channels: 3, pixels: [UInt8](repeating: 255, count: width * height * 3))
+        for (r, row) in rows.enumerated() {
+            let y = margin + r * rowHeight
+            let scale = BitmapFont.width(of: row.label, scale: 2) <= labelWidth - 2 ? 2 : 1
+            canvas.draw(text: row.label, x: margin + max((labelWidth - BitmapFont.width(of: row.label, scale: scale)) / 2, 0),
+                        y: y + (tile - BitmapFont.glyphHeight * scale) / 2, color: .black, scale: scale)
+            for (i, crop) in row.crops.prefix(columns).enumerated() {
+                let x = margin + labelWidth + i * (tile + margin)
+                let rgb = crop.rgb()
+                canvas.paste(rgb.width == tile && rgb.height == tile ? rgb : rgb.resized(width: tile, height: tile), x: x, y: y)
+                guard i < row.activations.count else { continue }
+                let text = format(row.activations[i])
+                canvas.draw(text: text, x: x + max((tile - BitmapFont.width(of: text)) / 2, 0), y: y + tile + 1, color: .black)
             }
         }
-        return try Image.grid(tiles, labels: labels, layout: GridLayout(columns: columns + 1, margin: 2))
+        return canvas
     }
 
-    /// A white tile with `text` centred (scale 2 when it fits).
-    static func labelCell(_ text: String, tile: Int) -> Image {
-        var cell = Image(width: tile, height: tile, channels: 3, fill: .white)
-        let scale = BitmapFont.width(of: text, scale: 2) <= tile - 4 ? 2 : 1
-        let x = max((tile - BitmapFont.width(of: text, scale: scale)) / 2, 0)
-        let y = (tile - BitmapFont.glyphHeight * scale) / 2
-        cell.draw(text: text, x: x, y: y, color: .black, scale: scale)
-        return cell
-    }
-
-    /// An activation in at most about 6 characters (the label strip is one tile wide).
+    /// An activation in a few characters (the label fits under a 64-pixel tile).
     public static func format(_ value: Float) -> String {
         abs(value) >= 100 ? String(format: "%.0f", value) : String(format: "%.1f", value)
     }

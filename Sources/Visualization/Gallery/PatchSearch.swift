@@ -24,12 +24,14 @@ public enum PatchSearch {
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw PatchSearchError.folderUnreadable(folder: folder.path, reason: "no such folder")
         }
-        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) else {
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else {
             throw PatchSearchError.folderUnreadable(folder: folder.path, reason: "cannot list it")
         }
         var found: [URL] = []
         for case let url as URL in walker {
-            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
+            // Symbolic links to files count (the walker does not descend into linked folders).
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue else { continue }
             guard let handle = try? FileHandle(forReadingFrom: url) else { continue }
             let head = (try? handle.read(upToCount: 8)) ?? nil
             try? handle.close()
