@@ -11,13 +11,16 @@ struct CardCommand: ParsableCommand {
         commandName: "card",
         abstract: "One filter on one card: its preference image beside its top-activating photo patches.",
         discussion: """
-        The preference image is made as `filtervis visualize` makes it (same --preset and --seed give the same
-        image). The patches come from a previous `filtervis patches` run (--patches-index its index.json) or
+        The preference image is made as `filtervis visualize` makes it (the
+        same --preset and --seed give the same image). The patches come from a
+        previous `filtervis patches` run (--patches-index its index.json) or
         from a search over --images.
 
         Examples:
-          filtervis card --layer conv3_1 --filter 12 --images ~/.cache/filtervis/photos --out /tmp/card.png
-          filtervis card --layer conv5_3 --filter 7 --patches-index /tmp/p/index.json --out /tmp/card.png
+          filtervis card --layer conv3_1 --filter 12 \\
+              --images ~/.cache/filtervis/photos --out /tmp/card.png
+          filtervis card --layer conv5_3 --filter 7 \\
+              --patches-index /tmp/p/index.json --out /tmp/card.png
         """)
 
     @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")).")

@@ -11,25 +11,32 @@ struct PatchesCommand: ParsableCommand {
         commandName: "patches",
         abstract: "Find the photo regions each filter responds to most (top-activating patches).",
         discussion: """
-        One pass over the photos (JPEG/PNG, found recursively, sorted by path): each photo is forwarded once to
-        the deepest layer and, per filter, the --top strongest units are kept (at most --per-image per photo).
-        Each unit's receptive field is mapped back to the original photo's pixels and cropped from it (grey
-        where it crosses the border).
+        One pass over the photos (JPEG/PNG, found recursively, sorted by path):
+        each photo is forwarded once to the deepest layer and, per filter, the
+        --top strongest units are kept (at most --per-image per photo). Each
+        unit's receptive field is mapped back to the original photo's pixels
+        and cropped from it (mid-grey where it crosses the border).
 
-        Preprocessing: by default torchvision's evaluation policy (shorter side 256, centre 224 crop); with
-        --scales the whole photo at each shorter-side size.
+        Preprocessing: torchvision's evaluation policy by default (shorter side
+        256, centre 224 crop); with --scales the whole photo at each
+        shorter-side size.
 
         Writes into --out:
-          LAYER/gallery.png        one row per filter: its index, then its patches (activation under each)
-          LAYER/filter_NNNN.png    the same row for one filter
-          LAYER/crops/...          each patch at full crop resolution (with --save-crops)
-          index.json               the search result: per patch the photo path, sha256, scale, unit position,
-                                   rectangle in original pixels and activation, plus the file names above
-        Unreadable or corrupt photos are skipped and listed in index.json; other files are ignored.
+          LAYER/gallery.png      a row per filter: index, patches, activations
+          LAYER/filter_NNNN.png  the same row for one filter
+          LAYER/crops/           full-resolution crops (with --save-crops)
+          index.json             per patch: photo path and sha256, scale, unit
+                                 position, rectangle in original pixels,
+                                 activation; and the file names above
+        Unreadable or corrupt photos are skipped (listed in index.json); files
+        that are not JPEG or PNG are ignored. Results do not depend on
+        --threads or on the order the file system lists the photos in.
 
         Examples:
-          filtervis patches --layers conv3_1,conv5_3 --images ~/.cache/filtervis/photos --out /tmp/p
-          filtervis patches --model alexnet --layers conv5 --images photos --filters 0-31 --top 6 --out /tmp/a
+          filtervis patches --layers conv3_1,conv5_3 \\
+              --images ~/.cache/filtervis/photos --out /tmp/p
+          filtervis patches --model alexnet --layers conv5 --filters 0-31 \\
+              --top 6 --images photos --out /tmp/a
         """)
 
     @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")).")

@@ -26,9 +26,9 @@ extension PatchSearch {
     ///
     /// With `size` (gallery tiles), an image whose patches are all much larger than the tile is first reduced
     /// by an integer factor (area average, one pass over the image) so that every patch still spans at least
-    /// `2 * size` pixels, and the rectangles are cut from that (rounded outward, within one reduced pixel of
-    /// the exact rectangle): thumbnails of deep layers' large fields cost a small fraction of full-resolution
-    /// crops. Without `size` every crop is exact, as `crop(_:size:)`.
+    /// `2 * size` reduced pixels, and each tile is sampled from that (see `thumbnail`): thumbnails of deep
+    /// layers' large fields cost a small fraction of full-resolution crops. Without `size` every crop is
+    /// exact, as `crop(_:size:)`.
     public static func crops(_ patches: [Patch], size: Int? = nil) throws -> [Image] {
         var byImage: [String: [Int]] = [:]
         for (i, patch) in patches.enumerated() { byImage[patch.imagePath, default: []].append(i) }
@@ -48,18 +48,43 @@ extension PatchSearch {
                     guard factor > 1 else { return own.map { ($0, crop(patches[$0].rect, from: image, size: size)) } }
                     let reduced = image.resized(width: (image.width + factor - 1) / factor,
                                                 height: (image.height + factor - 1) / factor, filter: .box)
-                    return own.map { i in
-                        let r = patches[i].rect
-                        let left = floorDiv(r.left * reduced.width, image.width), right = ceilDiv(r.right * reduced.width, image.width)
-                        let top = floorDiv(r.top * reduced.height, image.height), bottom = ceilDiv(r.bottom * reduced.height, image.height)
-                        return (i, crop(PixelRect(top: top, left: left, height: bottom - top, width: right - left), from: reduced, size: size))
-                    }
+                    return own.map { ($0, thumbnail(patches[$0].rect, original: (image.width, image.height), reduced: reduced, size: size!)) }
                 }
             }
         }
         var out = [Image?](repeating: nil, count: patches.count)
         for result in results { for (i, image) in try result!.get() { out[i] = image } }
         return out.map { $0! }
+    }
+
+    /// A `size` x `size` tile of `rect` (original pixels) sampled bilinearly from `reduced` (the original area-
+    /// averaged to a smaller size) at each tile pixel's centre mapped exactly into the reduced image; tile
+    /// pixels whose centre lies outside the original get `paddingColor`.
+    static func thumbnail(_ rect: PixelRect, original: (width: Int, height: Int), reduced: Image, size: Int) -> Image {
+        let c = reduced.channels
+        var out = [UInt8](repeating: paddingColor.r, count: size * size * c)
+        let sx = Double(reduced.width) / Double(original.width), sy = Double(reduced.height) / Double(original.height)
+        reduced.pixels.withUnsafeBufferPointer { src in
+            for v in 0..<size {
+                let oy = Double(rect.top) + (Double(v) + 0.5) * Double(rect.height) / Double(size)
+                guard oy >= 0 && oy < Double(original.height) else { continue }
+                let ry = max(0, oy * sy - 0.5), y0 = min(Int(ry), reduced.height - 1), y1 = min(y0 + 1, reduced.height - 1)
+                let fy = Float(ry - Double(y0))
+                for u in 0..<size {
+                    let ox = Double(rect.left) + (Double(u) + 0.5) * Double(rect.width) / Double(size)
+                    guard ox >= 0 && ox < Double(original.width) else { continue }
+                    let rx = max(0, ox * sx - 0.5), x0 = min(Int(rx), reduced.width - 1), x1 = min(x0 + 1, reduced.width - 1)
+                    let fx = Float(rx - Double(x0))
+                    for ch in 0..<c {
+                        func at(_ x: Int, _ y: Int) -> Float { Float(src[(y * reduced.width + x) * c + ch]) }
+                        let top = at(x0, y0) + (at(x1, y0) - at(x0, y0)) * fx
+                        let bottom = at(x0, y1) + (at(x1, y1) - at(x0, y1)) * fx
+                        out[(v * size + u) * c + ch] = UInt8(clamping: Int((top + (bottom - top) * fy).rounded()))
+                    }
+                }
+            }
+        }
+        return Image(width: size, height: size, channels: c, pixels: out)
     }
 
     /// `rect` of `image`, with `paddingColor` where it lies outside, optionally resized to `size` x `size`.
