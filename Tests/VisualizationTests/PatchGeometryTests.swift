@@ -120,6 +120,19 @@ import TensorCore
         #expect(throws: PatchSearchError.self) { try PatchSearch.crop(changed) }
     }
 
+    /// The network input is exactly ImageIO's torchvision-style `resizeShorterSide` + `centerCrop` (tested
+    /// against Pillow/torchvision there), for landscape, portrait, odd and already-small sizes.
+    @Test(arguments: [(517, 333), (333, 517), (300, 256), (256, 300), (200, 150), (224, 224)])
+    func networkInputIsTorchvisionsPolicy(width: Int, height: Int) {
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for i in pixels.indices { pixels[i] = UInt8((i * 7 + i / 3) % 256) }
+        let image = Image(width: width, height: height, channels: 3, pixels: pixels)
+        let policy = ViewGeometry(originalWidth: width, originalHeight: height, scale: 0)
+        #expect(policy.input(from: image) == image.resizeShorterSide(to: 256).centerCrop(width: 224, height: 224))
+        let scaled = ViewGeometry(originalWidth: width, originalHeight: height, scale: 180)
+        #expect(scaled.input(from: image) == image.resizeShorterSide(to: 180))
+    }
+
     /// Integer floor/ceil division, including negative numerators (fields start left of the image).
     @Test func outwardRoundingOfNegativeCoordinates() {
         #expect(floorDiv(-7, 2) == -4 && ceilDiv(-7, 2) == -3 && floorDiv(7, 2) == 3 && ceilDiv(7, 2) == 4)

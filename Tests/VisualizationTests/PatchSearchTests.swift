@@ -15,6 +15,14 @@ import TensorCore
         catch { fatalError("\(error)") }
     }()
 
+    /// Every conv3_1 activation of the first 3 photos at shorter sides 160 and 288.
+    static let everythingMultiScale: [[Patch]] = {
+        do {
+            return try BruteForcePatches.allActivations(network: Pretrained.vgg16, layers: ["conv3_1"], images: Array(photos.prefix(3)),
+                                                        scales: [160, 288])["conv3_1"]!
+        } catch { fatalError("\(error)") }
+    }()
+
     /// Streaming top-k (chunks of 4, batched forwards, bounded lists) equals sorting every activation, exactly:
     /// same activations (bit for bit: both paths run the same kernels), images, rows and columns, in order.
     @Test(arguments: [(top: 4, perImage: 0), (top: 5, perImage: 1), (top: 6, perImage: 2)])
@@ -50,6 +58,28 @@ import TensorCore
             }
             #expect(mismatches == 0, "\(layer): \(mismatches) of \(all.count) filters differ from the brute-force top-\(top)")
         }
+    }
+
+    /// The same with two scales (whole photos at shorter sides 160 and 288, forwarded in batches of their own
+    /// sizes): the per-image limit spans both scales, ties break by scale after the path.
+    @Test(arguments: [(top: 4, perImage: 0), (top: 3, perImage: 1)])
+    func multiScaleTopKEqualsBruteForce(top: Int, perImage: Int) throws {
+        let photos = Array(Self.photos.prefix(3)), scales = [288, 160]
+        let result = try PatchSearch.run(network: Pretrained.vgg16, layers: ["conv3_1"], images: photos,
+                                         settings: PatchSearchSettings(top: top, perImage: perImage, scales: scales))
+        let all = Self.everythingMultiScale
+        var mismatches = 0
+        for channel in all.indices {
+            let expected = BruteForcePatches.select(all[channel], top: top, perImage: perImage)
+            let got = result.layers["conv3_1"]![channel]
+            if got.map(\.activation) != expected.map(\.activation) || got.map(\.imagePath) != expected.map(\.imagePath)
+                || got.map(\.scale) != expected.map(\.scale) || got.map(\.row) != expected.map(\.row) || got.map(\.column) != expected.map(\.column) {
+                mismatches += 1
+            }
+        }
+        #expect(mismatches == 0, "\(mismatches) of \(all.count) conv3_1 filters differ from the brute-force multi-scale top-\(top)")
+        let usedScales = Set(result.layers["conv3_1"]!.flatMap { $0.map(\.scale) })
+        #expect(usedScales == [160, 288], "both scales should win somewhere, got \(usedScales)")
     }
 
     /// The same patches on 1 and 2 threads, on a repeated run, and when the photos are listed in another order

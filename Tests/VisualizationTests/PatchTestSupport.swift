@@ -38,12 +38,13 @@ enum PatchPhotos {
 /// tie-break, then the per-image limit and top-k applied to the full list.
 enum BruteForcePatches {
     /// All (activation, image, row, column) of each channel of each layer, computed one image at a time (batch 1).
-    static func allActivations(network: Network, layers: [String], images: [URL]) throws -> [String: [[Patch]]] {
+    static func allActivations(network: Network, layers: [String], images: [URL], scales: [Int] = [0]) throws -> [String: [[Patch]]] {
         var out: [String: [[Patch]]] = [:]
         let modules = try layers.map { try network.layerIndex($0) }
         for url in images {
             let (image, sha) = try PatchSearch.decodeForSearch(url)
-            let geometry = ViewGeometry(originalWidth: image.width, originalHeight: image.height, scale: 0)
+            for scale in scales {
+            let geometry = ViewGeometry(originalWidth: image.width, originalHeight: image.height, scale: scale)
             let outputs = GradMode.withoutGrad { network.forward(geometry.input(from: image).tensor(.unit).reshaped1, taps: Set(modules)) }
             for (layer, module) in zip(layers, modules) {
                 let map = outputs[module]!
@@ -53,12 +54,13 @@ enum BruteForcePatches {
                     for row in 0..<h {
                         for column in 0..<w {
                             perChannel[channel].append(Patch(activation: map.storage[(channel * h + row) * w + column], imagePath: url.path,
-                                                             imageSHA256: sha, scale: 0, row: row, column: column,
+                                                             imageSHA256: sha, scale: scale, row: row, column: column,
                                                              rect: PixelRect(top: 0, left: 0, height: 0, width: 0)))
                         }
                     }
                 }
                 out[layer] = perChannel
+            }
             }
         }
         return out

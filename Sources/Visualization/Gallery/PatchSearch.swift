@@ -51,6 +51,8 @@ public enum PatchSearch {
     public static func run(network: Network, layers: [String], images: [URL], settings: PatchSearchSettings,
                            filters: [String: [Int]]? = nil, onImage: (Int, Int) -> Void = { _, _ in }) throws -> PatchSearchResult {
         let plan = try SearchPlan(network: network, layers: layers, settings: settings, filters: filters)
+        var seen = Set<String>()
+        let images = images.filter { seen.insert($0.path).inserted }   // a file listed twice is searched once
         let paths = images.map(\.path)
         let order = CandidateOrder(paths: paths)
         var lists = plan.targets.map { target in target.filters.map { _ in BoundedTopList(capacity: settings.top) } }
