@@ -35,16 +35,17 @@ func runPatchesBench(counts: [Int] = [20, 40], threads: Int = Parallel.threads, 
     for count in counts {
         let set = Array(photos.prefix(count))
         let reset = resetPeakRSS()
+        let before = memoryMiB("VmRSS")
         _ = try PatchSearch.run(network: network, layers: ["conv5_3"], images: set, settings: settings)
-        print(String(format: "patches filtervis memory images=%d peak_rss_mib=%.0f%@", set.count, peakRSSMiB(),
-                     reset ? "" : " (cumulative: /proc/self/clear_refs not writable)"))
+        print(String(format: "patches filtervis memory images=%d peak_rss_mib=%.0f rss_before_mib=%.0f%@", set.count,
+                     memoryMiB("VmHWM"), before, reset ? "" : " (cumulative: /proc/self/clear_refs not writable)"))
     }
 }
 
-/// VmHWM of this process in MiB (Linux), 0 if unknown.
-private func peakRSSMiB() -> Double {
+/// A memory figure of this process from /proc/self/status (VmHWM: peak RSS, VmRSS: current) in MiB, 0 if unknown.
+private func memoryMiB(_ field: String) -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
         let kib = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
         return kib / 1024
     }

@@ -102,32 +102,35 @@ import TensorCore
         #expect(throws: PatchSearchError.self) { try PatchSearch.merge([firstHalf, firstHalf]) }
     }
 
-    /// A corrupt JPEG is skipped and listed, a text file is not even listed, and the good photos still count.
+    /// A corrupt JPEG and a 2000 x 1 sliver (it would resize to 512,000 x 256) are skipped and listed, text
+    /// files (even one named .png) are not even listed, and the good photos, one in a subfolder, still count.
     @Test func corruptFilesAreSkippedAndOtherFilesIgnored() throws {
         let dir = try PatchPhotos.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let nested = dir.appendingPathComponent("nested", isDirectory: true)
         try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: Self.photos[0], to: dir.appendingPathComponent("a_" + Self.photos[0].lastPathComponent))
-        try FileManager.default.copyItem(at: Self.photos[1], to: nested.appendingPathComponent("b_" + Self.photos[1].lastPathComponent))
+        let a = "a_" + Self.photos[0].lastPathComponent, b = "b_" + Self.photos[1].lastPathComponent
+        try FileManager.default.copyItem(at: Self.photos[0], to: dir.appendingPathComponent(a))
+        try FileManager.default.copyItem(at: Self.photos[1], to: nested.appendingPathComponent(b))
         try Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49] + Array(repeating: 0x42, count: 200))
             .write(to: dir.appendingPathComponent("broken.jpg"))
+        try Image(width: 2000, height: 1, channels: 3, fill: .white).write(to: dir.appendingPathComponent("sliver.png"))
         try Data("not a photo\n".utf8).write(to: dir.appendingPathComponent("notes.txt"))
         try Data("also not a photo".utf8).write(to: dir.appendingPathComponent("fake.png"))
 
         let files = try PatchSearch.imageFiles(in: dir)
-        #expect(files.map(\.lastPathComponent) == ["a_" + Self.photos[0].lastPathComponent, "broken.jpg",
-                                                   "b_" + Self.photos[1].lastPathComponent])
+        #expect(files.map(\.lastPathComponent) == [a, "broken.jpg", b, "sliver.png"])
         var progress: [Int] = []
         let result = try PatchSearch.run(network: Pretrained.vgg16, layers: ["conv2_1"], images: files,
                                          settings: PatchSearchSettings(top: 2)) { done, total in
-            #expect(total == 3)
+            #expect(total == 4)
             progress.append(done)
         }
-        #expect(progress == [1, 2, 3])
+        #expect(progress == [1, 2, 3, 4])
         #expect(result.imageCount == 2)
-        #expect(result.skipped.map(\.path) == [dir.appendingPathComponent("broken.jpg").standardizedFileURL.path])
+        #expect(result.skipped.map { URL(fileURLWithPath: $0.path).lastPathComponent } == ["broken.jpg", "sliver.png"])
         #expect(result.skipped.first?.reason.contains("broken.jpg") == true)
+        #expect(result.skipped.last?.reason.contains("elongated") == true)
         #expect(result.layers["conv2_1"]!.allSatisfy { $0.count == 2 && Set($0.map(\.imagePath)).count == 2 })
     }
 

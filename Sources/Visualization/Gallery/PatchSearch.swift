@@ -16,6 +16,9 @@ public enum PatchSearch {
     /// the deep convolutions wide matrices, small enough that the maps of one chunk stay a few hundred MB.
     public static let chunkSize = 4
 
+    /// The largest resized image a view may need (64 megapixels): beyond it an image is skipped.
+    static let maxResizedPixels = 64 << 20
+
     // MARK: Inputs
 
     /// Image files under `folder` (recursive; JPEG/PNG by magic bytes, others ignored), sorted by path.
@@ -172,8 +175,12 @@ public enum PatchSearch {
             Parallel.forEach(urls.count) { i in
                 do {
                     let (image, sha) = try decodeForSearch(urls[i])
-                    let prepared = views.map { scale -> (Int, ViewGeometry, Image) in
+                    let prepared = try views.map { scale -> (Int, ViewGeometry, Image) in
                         let geometry = ViewGeometry(originalWidth: image.width, originalHeight: image.height, scale: scale)
+                        // A sliver (say 1 x 5000) would resize to a gigapixel strip before the crop: refuse it.
+                        guard geometry.resizedWidth * geometry.resizedHeight <= maxResizedPixels else {
+                            throw PatchSearchError.extremeAspectRatio(path: urls[i].path, width: image.width, height: image.height)
+                        }
                         return (scale, geometry, geometry.input(from: image))
                     }
                     slots[i] = .ready(PreparedImage(index: indices[i], sha256: sha, originalWidth: image.width,
