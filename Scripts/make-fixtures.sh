@@ -12,3 +12,5 @@ for script in Scripts/fixtures/*.py; do
   echo "== $script" >&2
   python3 "$script"
 done
+# SwiftPM re-copies a .copy() resource folder only when the folder's own mtime changes.
+touch Tests/*/Fixtures

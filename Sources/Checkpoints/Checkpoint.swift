@@ -58,6 +58,16 @@ public struct Checkpoint: Sendable {
         return low < tensors.count && tensors[low].name == name ? tensors[low] : nil
     }
 
+    /// The tensor named `name`, or an error naming it and the closest names the checkpoint has.
+    public func tensor(named name: String) throws -> CheckpointTensor {
+        if let tensor = self[name] { return tensor }
+        let prefix = name.split(separator: ".").first.map(String.init) ?? name
+        let similar = names.filter { $0.hasPrefix(prefix) }.prefix(5)
+        throw CheckpointError("has no tensor '\(name)'" + (similar.isEmpty
+            ? " (\(tensors.count) tensors, first: \(names.prefix(3).joined(separator: ", ")))"
+            : " (similar: \(similar.joined(separator: ", ")))"))
+    }
+
     /// Tensor names in order.
     public var names: [String] { tensors.map(\.name) }
     /// Total number of elements over all tensors.

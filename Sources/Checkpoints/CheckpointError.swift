@@ -9,11 +9,13 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable {
     /// What is wrong and, where possible, how to fix it.
     public var reason: String
 
+    /// An error about `file` (nil: not yet known) saying `reason`.
     public init(file: String? = nil, _ reason: String) {
         self.file = file
         self.reason = reason
     }
 
+    /// `file: reason`, or just the reason.
     public var description: String { file.map { "\($0): \(reason)" } ?? reason }
 
     /// The same error tied to `file` (kept if it already names one).

@@ -122,8 +122,9 @@ func materialize(storage: Data, dtype: DType, offset: Int, shape: [Int], strides
     for (dim, step) in zip(shape, strides) {
         guard step >= 0 else { throw CheckpointError("tensor '\(name)': negative stride in \(strides)") }
         let (reach, overflow) = (dim - 1).multipliedReportingOverflow(by: step)
-        guard !overflow else { throw CheckpointError("tensor '\(name)': strides \(strides) overflow") }
-        last = last.addingReportingOverflow(reach).partialValue
+        let (sum, sumOverflow) = last.addingReportingOverflow(reach)
+        guard !overflow, !sumOverflow else { throw CheckpointError("tensor '\(name)': strides \(strides) overflow") }
+        last = sum
     }
     guard last < storageCount else {
         throw CheckpointError("tensor '\(name)': shape \(shape) with strides \(strides) at offset \(offset) "

@@ -8,6 +8,7 @@ public struct SHA256 {
     private var buffer = [UInt8]()  // < 64 bytes waiting for a full block
     private var length: UInt64 = 0  // bytes hashed so far
 
+    /// A hasher with nothing fed yet.
     public init() { buffer.reserveCapacity(64) }
 
     /// The lowercase hex digest of `data`.
@@ -73,6 +74,7 @@ public struct SHA256 {
         return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> UInt32(24 - 8 * $0)) } }
     }
 
+    /// Finishes and returns the digest as 64 lowercase hex digits.
     public mutating func finalizeHex() -> String {
         finalize().map { String(format: "%02x", $0) }.joined()
     }
@@ -92,6 +94,7 @@ public struct SHA256 {
     private mutating func compress(_ block: UnsafeRawBufferPointer) {
         @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
         // The message schedule lives on the stack: a heap array per block would dominate the run time.
+        SHA256.k.withUnsafeBufferPointer { k in
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
         for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
         for i in 16..<64 {
@@ -104,7 +107,7 @@ public struct SHA256 {
         for i in 0..<64 {
             let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let choice = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ choice &+ SHA256.k[i] &+ w[i]
+            let t1 = h &+ s1 &+ choice &+ k[i] &+ w[i]
             let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
             let majority = (a & b) ^ (a & c) ^ (b & c)
             let t2 = s0 &+ majority
@@ -113,6 +116,7 @@ public struct SHA256 {
         }
         state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
         state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
+        }
         }
     }
 }

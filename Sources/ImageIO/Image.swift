@@ -49,8 +49,8 @@ public struct Image: Equatable, Sendable {
     public var channelName: String { channels == 1 ? "gray" : channels == 3 ? "RGB" : "RGBA" }
 }
 
-/// An 8-bit RGB colour (backgrounds, label text, fills).
-public struct RGB: Equatable, Hashable, Sendable {
+/// An 8-bit RGB colour (backgrounds, label text, fills); prints as "#rrggbb".
+public struct RGB: Equatable, Hashable, Sendable, CustomStringConvertible {
     public var r: UInt8, g: UInt8, b: UInt8
     /// A colour from its three samples.
     public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) { (self.r, self.g, self.b) = (r, g, b) }
@@ -58,6 +58,8 @@ public struct RGB: Equatable, Hashable, Sendable {
     public init(gray: UInt8) { self.init(gray, gray, gray) }
     public static let white = RGB(255, 255, 255)
     public static let black = RGB(0, 0, 0)
+
+    public var description: String { String(format: "#%02x%02x%02x", r, g, b) }
 
     /// Parses "white", "black", "gray", "#rrggbb", "rrggbb" or "r,g,b" (0...255 each); nil if it is none of these.
     public init?(parsing text: String) {

@@ -80,7 +80,7 @@ extension Image {
     ///
     /// Separable, horizontal pass first, 8-bit intermediate; shrinking stretches the filter by the scale factor
     /// (antialiasing). Fixed-point arithmetic as Pillow's, so results match it exactly (the tests compare against
-    /// Pillow with tolerance 0 for gray/RGB). RGBA is premultiplied by alpha around the resize, as Pillow does.
+    /// Pillow 13 with tolerance 0 for gray, RGB and RGBA). RGBA is premultiplied by alpha around the resize, as Pillow does.
     public func resized(width outWidth: Int, height outHeight: Int, filter: ResamplingFilter = .bilinear) -> Image {
         precondition(outWidth > 0 && outHeight > 0, "resized: target size \(outWidth) x \(outHeight) must be positive")
         if outWidth == width && outHeight == height { return self }

@@ -168,12 +168,22 @@ public enum ReLUGradient: String, Sendable, Codable {
     case redirected
 }
 
-/// ReLU whose backward lets a positive (score-raising) gradient through where the unit is off.
+/// ReLU whose backward, for an image that gets no gradient through the true ReLU derivative, lets a positive
+/// (score-raising) gradient through where the unit is off (lucid's `redirected_relu_grad`). Images that do get
+/// a gradient keep the exact one, so the warm-up only wakes filters that are off for the starting image.
 public func redirectedReLU(_ x: Tensor) -> Tensor {
     let input = x.storage
+    let batch = max(x.shape.first ?? 1, 1), per = x.count / batch
     return Tensor.result(op: "redirected_relu", shape: x.shape, storage: input.map { max($0, 0) }, inputs: [x]) { g in
         var out = g.storage
-        for i in 0..<out.count where input[i] <= 0 && out[i] < 0 { out[i] = 0 }
+        for b in 0..<batch {
+            let range = (b * per)..<((b + 1) * per)
+            let exactIsZero = range.allSatisfy { input[$0] <= 0 || out[$0] == 0 }
+            for i in range where input[i] <= 0 {
+                // Exact ReLU gradient unless nothing gets through for this image; then drop only the pushes downward.
+                if !exactIsZero || out[i] < 0 { out[i] = 0 }
+            }
+        }
         return [Tensor(shape: g.shape, storage: out)]
     }
 }

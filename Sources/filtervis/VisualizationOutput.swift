@@ -15,7 +15,18 @@ enum VisualizationOutput {
             let image: String
             let score: Float
             let dead: Bool
+            let bestPhotoScore: Float?
+            let bestPhoto: String?
+            let photoRatio: Float?
             let curve: [Float]
+        }
+        struct Baseline: Codable {
+            let photos: Int
+            let size: Int
+            let definition: String
+            let medianRatio: Float?
+            let minRatio: Float?
+            let filtersAtOrAboveBestPhoto: Int
         }
         let tool: String
         let version: String
@@ -32,12 +43,14 @@ enum VisualizationOutput {
         let batch: Int
         let wallSeconds: Double
         let deadFilters: [Int]
+        let photoBaseline: Baseline?
         let filters: [FilterEntry]
     }
 
     static func imageName(_ filter: Int) -> String { String(format: "filter_%04d.png", filter) }
 
-    static func write(results: [FilterResult], job: VisualizationJob, order: Order, wallSeconds: Double, to dir: URL) throws {
+    static func write(results: [FilterResult], job: VisualizationJob, baseline: PhotoBaseline?, order: Order,
+                      wallSeconds: Double, to dir: URL) throws {
         var tiles: [(label: String, image: Image)] = []
         for result in results {
             let image = Image(tensor: reshape(result.rgb, [1] + result.rgb.shape))
@@ -50,14 +63,26 @@ enum VisualizationOutput {
         try grid.write(to: dir.appendingPathComponent("grid.png"))
 
         let taps = job.taps
+        let ratios = baseline?.ratios(results.map(\.score))
+        let summary = baseline.map { b in
+            Manifest.Baseline(photos: b.photoCount, size: job.preset.size,
+                              definition: "each photo resized (shorter side) to the image size and centre-cropped; best post-ReLU spatial mean per filter",
+                              medianRatio: ratios.flatMap(median), minRatio: ratios?.min(),
+                              filtersAtOrAboveBestPhoto: ratios?.filter { $0 >= 1 }.count ?? 0)
+        }
+        let entries = results.enumerated().map { i, r in
+            Manifest.FilterEntry(filter: r.filter, image: imageName(r.filter), score: r.score, dead: r.isDead,
+                                 bestPhotoScore: baseline?.best[i], bestPhoto: baseline?.bestPhoto[i], photoRatio: ratios?[i],
+                                 curve: r.curve)
+        }
         let manifest = Manifest(
             tool: "filtervis", version: FilterVisVersion.current, model: job.network.name, layer: job.layer,
             objectiveLayer: taps.objective, scoreLayer: taps.score,
             scoreDefinition: "spatial mean of the filter's post-ReLU output on the final image at \(job.preset.size) px, no transforms",
             weights: job.network.provenance, preprocessing: job.network.preprocessing.rawValue,
             preset: PresetDescription(job.preset), seed: job.seed, threads: Parallel.threads, batch: job.batchSize,
-            wallSeconds: wallSeconds, deadFilters: results.filter(\.isDead).map(\.filter),
-            filters: results.map { .init(filter: $0.filter, image: imageName($0.filter), score: $0.score, dead: $0.isDead, curve: $0.curve) })
+            wallSeconds: wallSeconds, deadFilters: results.filter(\.isDead).map(\.filter), photoBaseline: summary,
+            filters: entries)
         try writeJSON(manifest, to: dir.appendingPathComponent("manifest.json"))
     }
 }
@@ -67,6 +92,7 @@ func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     try writeAtomically(Array(encoder.encode(value)), to: url)
 }
 

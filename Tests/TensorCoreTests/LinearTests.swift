@@ -18,6 +18,22 @@ import Testing
         #expect(linear(x, weight: w, bias: b).storage == [11, 23, 28, 13, 27, 26])
     }
 
+    @Test(arguments: [1, 5, 16, 17, 40])
+    func bothBatchPathsMatchDirectSums(batch: Int) {
+        // Batches up to 16 take the weight-streaming path, larger ones the packed GEMM; both against Double sums.
+        var rng = SeededGenerator(seed: UInt64(batch))
+        let x = Tensor.randomNormal(shape: [batch, 531], using: &rng)
+        let w = Tensor.randomNormal(shape: [37, 531], using: &rng)
+        var expected = [Float](repeating: 0, count: batch * 37)
+        for b in 0..<batch { for o in 0..<37 {
+            var s = 0.0
+            for k in 0..<531 { s += Double(x.storage[b * 531 + k]) * Double(w.storage[o * 531 + k]) }
+            expected[b * 37 + o] = Float(s)
+        } }
+        // 531 products of N(0,1) values: float32 accumulation error stays well below 1e-3.
+        expectClose(linear(x, weight: w), Tensor(shape: [batch, 37], storage: expected), atol: 1e-3, rtol: 1e-4, "linear batch \(batch)")
+    }
+
     @Test func gradientsMatchFiniteDifferences() {
         var rng = SeededGenerator(seed: 4)
         let x = Tensor.randomNormal(shape: [3, 37], using: &rng)

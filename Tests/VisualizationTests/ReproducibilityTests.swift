@@ -44,8 +44,8 @@ import TensorCore
         #expect(a[0].rgb.storage != b[0].rgb.storage)
     }
 
-    @Test(arguments: [("default", ""), ("keras2016", ""), ("lucid", "")])
-    func goldenRunsArePinned(preset: String, _: String) throws {
+    @Test(arguments: ["default", "keras2016", "lucid"])
+    func goldenRunsArePinned(preset: String) throws {
         let results = try Self.smallJob(filters: [1, 2], preset: try Preset.named(preset)).run()
         let golden = Self.goldenDigests[preset]
         let digest = Self.digest(results)

@@ -71,7 +71,8 @@ int codec_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, in
 int codec_png_read_header(const uint8_t *data, size_t len, codec_info *info, char *err, size_t err_len);
 
 /// Decodes any PNG to 8 bits per sample: gray -> 1 channel, gray+alpha / palette+tRNS / gray+tRNS /
-/// RGB+tRNS -> 4, RGB -> 3, RGBA -> 4. 16-bit samples keep their high byte (as Pillow does for RGB;16B);
+/// RGB+tRNS -> 4, RGB -> 3, RGBA -> 4. 16-bit samples keep their high byte (as Pillow does for RGB;16B and
+/// RGBA;16B; for 16-bit gray Pillow's "I;16" -> "L" clips at 255 instead, which is a quirk we do not copy);
 /// 1/2/4-bit gray is scaled by bit replication (1 -> 255); gAMA/iCCP are ignored (as Pillow does).
 int codec_png_decode(const uint8_t *data, size_t len, uint8_t *out, size_t out_len, char *err, size_t err_len);
 

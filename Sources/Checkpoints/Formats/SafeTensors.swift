@@ -168,11 +168,16 @@ func writeAtomically(_ data: Data, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent()
     let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw CheckpointError(file: fileName(path), "cannot write: the directory \(directory.path) does not exist (create it first)")
+    }
     do {
         try data.write(to: temporary)
     } catch {
-        throw CheckpointError(file: fileName(path), "cannot write (\(error.localizedDescription)); "
-            + "does the directory \(directory.path) exist and is it writable?")
+        try? FileManager.default.removeItem(at: temporary)
+        throw CheckpointError(file: fileName(path), "cannot write into \(directory.path) (\(error.localizedDescription)); "
+            + "is it writable, and is there space left?")
     }
     if rename(temporary.path, url.path) != 0 {
         let reason = String(cString: strerror(errno))

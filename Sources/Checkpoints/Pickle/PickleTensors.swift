@@ -58,7 +58,8 @@ struct PickleTensors {
     private func tensor(_ ref: TensorRef, name: String) throws -> CheckpointTensor {
         let dtype = ref.storage.dtype
         var bytes = try storageBytes(ref.storage)
-        if let declared = ref.storage.declaredCount, declared * dtype.size != bytes.count {
+        if let declared = ref.storage.declaredCount,
+           declared.multipliedReportingOverflow(by: dtype.size) != (bytes.count, false) {
             throw CheckpointError("tensor '\(name)': storage '\(ref.storage.key)' should hold \(declared) elements "
                 + "but has \(bytes.count) bytes of \(dtype.rawValue)")
         }

@@ -49,7 +49,7 @@ struct Unpickler {
                     ? error : CheckpointError("\(error.reason) (pickle opcode 0x\(String(opcode, radix: 16)) at offset \(offset))")
             }
         }
-        guard let root = stack.popLast(), stack.isEmpty else {
+        guard stack.count == 1, let root = stack.popLast() else {
             throw CheckpointError("malformed pickle: STOP with \(stack.count) values on the stack instead of 1")
         }
         return PickleGraph(root: root, objects: objects)
@@ -250,7 +250,9 @@ struct Unpickler {
 
     private mutating func length64() throws -> Int {
         let n = try reader.u64("a length")
-        guard n <= UInt64(reader.remaining) else { try reader.require(Int.max, "a \(n)-byte string"); return 0 }
+        guard n <= UInt64(reader.remaining) else {
+            throw CheckpointError("truncated: a \(n)-byte value at offset \(reader.position) but only \(reader.remaining) bytes remain")
+        }
         return Int(n)
     }
 

@@ -2,8 +2,19 @@
 // gradient of the weights, gradient of the bias. Each parallel loop is split by output.
 
 enum ConvKernels {
-    /// Output pixels per work item of the forward pass (a multiple of GEMM.nr).
-    static let pixelBlock = 192
+    /// Output pixels per work item of the forward pass (a multiple of GEMM.nr), before balancing.
+    static let pixelBlock = 256
+
+    /// Pixel block size for `plane` pixels per image-group and `units` image-groups: about `pixelBlock`,
+    /// adjusted so small jobs split into a multiple of the thread count (blocks never change a result bit).
+    static func balancedPixelBlock(plane: Int, units: Int) -> Int {
+        let threads = Parallel.threads
+        var blocks = (plane + pixelBlock - 1) / pixelBlock
+        if (units * blocks) % threads != 0 && units * blocks < 8 * threads {
+            blocks = GEMM.roundUp(blocks, threads)
+        }
+        return max(GEMM.nr, GEMM.roundUp((plane + blocks - 1) / blocks, GEMM.nr))
+    }
 
     // MARK: Forward
 
@@ -21,46 +32,90 @@ enum ConvKernels {
                 packs.append(PackedA.pack(m: og, k: kg, w + gi * og * kg, rowStride: kg, colStride: 1,
                                           into: aBuf + gi * perGroup))
             }
-            let blocks = (plane + pixelBlock - 1) / pixelBlock
-            let items = g.batch * g.groups * blocks
+            // Pixels of all images form one axis (q = n * plane + p), so small planes (13x13, 14x14) fill whole
+            // GEMM.nr-column strips; a strip that straddles two images is stored through a small tile.
+            let total = g.batch * plane
+            let pixelBlock = balancedPixelBlock(plane: total, units: g.groups)
+            let blocks = (total + pixelBlock - 1) / pixelBlock
+            let items = g.groups * blocks
             let mPanels = packs[0].mPanels
             // Few pixels (deep layers, batch 1): also split the output channels so both cores work.
             let want = 2 * Parallel.threads
             let oChunks = items >= want ? 1 : min(mPanels, (want + items - 1) / items)
             let panelsPer = (mPanels + oChunks - 1) / oChunks
+            let nr = GEMM.nr, mr = GEMM.mr
             packs.withUnsafeBufferPointer { packs in
                 Parallel.forEach(items * oChunks) { item in
-                    let oc = item % oChunks
-                    var rest = item / oChunks
-                    let blk = rest % blocks; rest /= blocks
-                    let gi = rest % g.groups, n = rest / g.groups
+                    let oc = item % oChunks, rest = item / oChunks
+                    let blk = rest % blocks, gi = rest / blocks
                     let panels = (oc * panelsPer)..<min(mPanels, (oc + 1) * panelsPer)
                     if panels.isEmpty { return }
-                    let p0 = blk * pixelBlock, width = min(pixelBlock, plane - p0)
-                    let xg = x + (n * g.inChannels + gi * g.cg) * g.inPlane
-                    let yg = y + (n * g.outChannels + gi * og) * plane
-                    let strips = (width + GEMM.nr - 1) / GEMM.nr
-                    withAlignedScratch(GEMM.kc * strips * GEMM.nr) { bBuf in
+                    let q0 = blk * pixelBlock, width = min(pixelBlock, total - q0)
+                    let strips = (width + nr - 1) / nr
+                    /// Calls body(n, p, count, column) for the image runs of columns 0 ..< width of this block.
+                    func forEachImageRun(_ body: (Int, Int, Int, Int) -> Void) {
+                        var q = q0
+                        while q < q0 + width {
+                            let n = q / plane, p = q - n * plane, count = min(plane - p, q0 + width - q)
+                            body(n, p, count, q - q0)
+                            q += count
+                        }
+                    }
+                    // The im2col block is packed k-major, one row of `ldb` floats per k: whole pixel runs are
+                    // gathered in one go, and the micro-kernel reads its strips in place.
+                    let ldb = GEMM.blockRowStride(width)
+                    withAlignedScratch(GEMM.kc * ldb + mr * nr) { scratch in
+                        let bBuf = scratch, tile = scratch + GEMM.kc * ldb
                         var k0 = 0
                         while k0 < kg {
                             let kcLen = min(GEMM.kc, kg - k0)
-                            for st in 0..<strips {
-                                Im2col.gather(g, xg, k0: k0, k1: k0 + kcLen, p0: p0 + st * GEMM.nr,
-                                              width: min(GEMM.nr, width - st * GEMM.nr),
-                                              bBuf + st * kcLen * GEMM.nr, ld: GEMM.nr)
+                            forEachImageRun { n, p, count, col in
+                                Im2col.gather(g, x + (n * g.inChannels + gi * g.cg) * g.inPlane, k0: k0, k1: k0 + kcLen,
+                                              p0: p, width: count, bBuf + col, ld: ldb, zeroTail: false)
                             }
-                            GEMM.macroKernel(packs[gi], k0: k0, kcLen: kcLen, panels: panels, bBuf, width: width,
-                                             yg + p0, ldc: plane, accumulate: k0 > 0)
+                            if width < strips * nr {
+                                for k in 0..<kcLen { zeroFloats(bBuf + k * ldb + width, strips * nr - width) }
+                            }
+                            let accumulate = k0 > 0
+                            for panel in panels {
+                                let rows = min(mr, og - panel * mr)
+                                let a = packs[gi].panel(k0: k0, kcLen: kcLen, panel: panel)
+                                for strip in 0..<strips {
+                                    let c0 = q0 + strip * nr, cols = min(nr, q0 + width - c0)
+                                    let n0 = c0 / plane, p0 = c0 - n0 * plane
+                                    let oBase = gi * og + panel * mr
+                                    if p0 + cols <= plane {
+                                        GEMM.microKernel(kcLen, a, bBuf + strip * nr, ldb: ldb,
+                                                         y + (n0 * g.outChannels + oBase) * plane + p0, ldc: plane,
+                                                         rows: rows, cols: cols, accumulate: accumulate)
+                                        continue
+                                    }
+                                    GEMM.microKernel(kcLen, a, bBuf + strip * nr, ldb: ldb, tile, ldc: nr,
+                                                     rows: rows, cols: nr, accumulate: false)
+                                    var j = 0
+                                    while j < cols {
+                                        let q = c0 + j, n = q / plane, pp = q - n * plane, seg = min(plane - pp, cols - j)
+                                        for r in 0..<rows {
+                                            let dst = y + (n * g.outChannels + oBase + r) * plane + pp, src = tile + r * nr + j
+                                            if accumulate { for t in 0..<seg { dst[t] += src[t] } }
+                                            else { for t in 0..<seg { dst[t] = src[t] } }
+                                        }
+                                        j += seg
+                                    }
+                                }
+                            }
                             k0 += kcLen
                         }
                     }
                     if bias != nil || relu {
-                        let o1 = min(og, panels.upperBound * GEMM.mr)
-                        for o in (panels.lowerBound * GEMM.mr)..<o1 {
-                            let row = yg + o * plane + p0
-                            let b = bias?[gi * og + o] ?? 0
-                            if relu { for j in 0..<width { row[j] = max(row[j] + b, 0) } }
-                            else { for j in 0..<width { row[j] += b } }
+                        let o1 = min(og, panels.upperBound * mr)
+                        forEachImageRun { n, p, count, _ in
+                            for o in (panels.lowerBound * mr)..<o1 {
+                                let row = y + (n * g.outChannels + gi * og + o) * plane + p
+                                let b = bias?[gi * og + o] ?? 0
+                                if relu { for j in 0..<count { row[j] = max(row[j] + b, 0) } }
+                                else { for j in 0..<count { row[j] += b } }
+                            }
                         }
                     }
                 }
@@ -108,8 +163,9 @@ enum ConvKernels {
         let kk = g.kh * g.kw, cg = g.cg, og = g.og
         // wf[(group c), o, ky', kx'] = w[(group o), c, kh-1-ky', kw-1-kx']: shape (C, O/groups, kh, kw).
         withAlignedScratch(g.inChannels * og * kk) { wf in
-            for gi in 0..<g.groups {
-                for o in 0..<og {
+            Parallel.forRanges(g.groups * og, grain: 16) { range in
+                for go in range {
+                    let gi = go / og, o = go % og
                     for c in 0..<cg {
                         let src = w + ((gi * og + o) * cg + c) * kk
                         let dst = wf + ((gi * cg + c) * og + o) * kk

@@ -13,11 +13,18 @@ enum GEMM {
     /// Columns of B (output pixels) per micro-tile: two SIMD16 vectors.
     static let nr = 32
     /// Depth of one k block (a B strip of kc x nr floats is 32 KiB: L1-sized).
-    static let kc = 256
+    static let kc = 128
     /// Columns of B packed per block in the generic driver.
     static let nc = 256
 
     static func roundUp(_ v: Int, _ m: Int) -> Int { (v + m - 1) / m * m }
+
+    /// A row stride (floats) for a k-major B block `width` columns wide: rounded up to whole strips, plus one
+    /// cache line when needed so rows start on an odd number of cache lines (even strides alias L1 sets).
+    static func blockRowStride(_ width: Int) -> Int {
+        let w = roundUp(width, nr)
+        return (w / 16) % 2 == 0 ? w + 16 : w
+    }
 }
 
 // MARK: - Scratch memory
@@ -63,10 +70,12 @@ struct PackedA {
                      into dst: UnsafeMutablePointer<Float>) -> PackedA {
         let mr = GEMM.mr
         let mPad = GEMM.roundUp(m, mr)
-        var k0 = 0
-        while k0 < k {
+        let panels = mPad / mr, kBlocks = (k + GEMM.kc - 1) / GEMM.kc
+        // Parallel over (k block, panel) when large: the weights of a deep conv are ~10 MB, repacked every call.
+        let pack = { (item: Int) in
+            let k0 = (item / panels) * GEMM.kc, p = item % panels
             let kcLen = min(GEMM.kc, k - k0)
-            for p in 0..<(mPad / mr) {
+            do {
                 let out = dst + k0 * mPad + p * mr * kcLen
                 for r in 0..<mr {
                     let row = p * mr + r
@@ -82,7 +91,11 @@ struct PackedA {
                     }
                 }
             }
-            k0 += kcLen
+        }
+        if mPad * k >= 1 << 16 {
+            Parallel.forEach(kBlocks * panels, pack)
+        } else {
+            for item in 0..<(kBlocks * panels) { pack(item) }
         }
         return PackedA(base: dst, m: m, k: k)
     }
@@ -117,17 +130,58 @@ func packBStrips(_ b: UnsafePointer<Float>, rowStride: Int, colStride: Int, k0: 
 
 // MARK: - Micro-kernel
 
-@inline(__always) private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+@inline(__always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
 }
-@inline(__always) private func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+@inline(__always) func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+@inline(__always) func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+}
+@inline(__always) func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+}
+
+/// Copies n floats with vector moves (the last vector may overlap the previous one). Short copies dominate
+/// the im2col packing, where a call to memmove per run would cost more than the copy.
+@inline(__always)
+func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    if n >= 16 {
+        var i = 0
+        while i + 16 <= n { store16(load16(src + i), dst + i); i += 16 }
+        if i < n { store16(load16(src + n - 16), dst + n - 16) }
+    } else if n >= 4 {
+        var i = 0
+        while i + 4 <= n { store4(load4(src + i), dst + i); i += 4 }
+        if i < n { store4(load4(src + n - 4), dst + n - 4) }
+    } else {
+        var i = 0
+        while i < n { dst[i] = src[i]; i += 1 }
+    }
+}
+
+/// Sets n floats to zero with vector stores.
+@inline(__always)
+func zeroFloats(_ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    if n >= 16 {
+        var i = 0
+        while i + 16 <= n { store16(SIMD16(), dst + i); i += 16 }
+        if i < n { store16(SIMD16(), dst + n - 16) }
+    } else if n >= 4 {
+        var i = 0
+        while i + 4 <= n { store4(SIMD4(), dst + i); i += 4 }
+        if i < n { store4(SIMD4(), dst + n - 4) }
+    } else {
+        var i = 0
+        while i < n { dst[i] = 0; i += 1 }
+    }
 }
 
 extension GEMM {
     /// C tile (rows x cols at `c`, row stride ldc) (+)= packed A panel (kc x mr) * packed B strip (kc x nr).
     @inline(__always)
-    static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int,
                             _ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool) {
         var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(), c10 = SIMD16<Float>(), c11 = SIMD16<Float>()
         var c20 = SIMD16<Float>(), c21 = SIMD16<Float>(), c30 = SIMD16<Float>(), c31 = SIMD16<Float>()
@@ -152,7 +206,7 @@ extension GEMM {
             c60 = c60.addingProduct(s, b0); c61 = c61.addingProduct(s, b1)
             s = SIMD16<Float>(repeating: pa[7])
             c70 = c70.addingProduct(s, b0); c71 = c71.addingProduct(s, b1)
-            pa += 8; pb += 32
+            pa += 8; pb += ldb
         }
         if rows == 8 && cols == 32 {
             @inline(__always) func put(_ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ r: Int) {
@@ -181,21 +235,25 @@ extension GEMM {
     }
 
     /// Runs the micro-kernel over every (strip, panel) pair of one k block: C[rows of panels, width] (+)= A B.
-    /// `panels` is a range of A panels; C points at row 0 / column 0 of the block.
+    /// `panels` is a range of A panels; C points at row 0 / column 0 of the block. B is either packed strips
+    /// (`packBStrips`, the default strides) or one k-major block with row stride `ldb` (strip stride `nr`).
     @inline(__always)
     static func macroKernel(_ packedA: PackedA, k0: Int, kcLen: Int, panels: Range<Int>,
                             _ bStrips: UnsafePointer<Float>, width: Int,
-                            _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        var strip = 0
-        while strip * nr < width {
-            let cols = min(nr, width - strip * nr)
-            let b = bStrips + strip * kcLen * nr
-            for p in panels {
-                let rows = min(mr, packedA.m - p * mr)
-                microKernel(kcLen, packedA.panel(k0: k0, kcLen: kcLen, panel: p), b,
+                            _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                            ldb: Int? = nil) {
+        let stripStride = ldb == nil ? kcLen * nr : nr, rowStride = ldb ?? nr
+        // A panel (kc x mr, 4 KiB) stays in L1 while the B strips of the block stream from L2.
+        for p in panels {
+            let rows = min(mr, packedA.m - p * mr)
+            let a = packedA.panel(k0: k0, kcLen: kcLen, panel: p)
+            var strip = 0
+            while strip * nr < width {
+                let cols = min(nr, width - strip * nr)
+                microKernel(kcLen, a, bStrips + strip * stripStride, ldb: rowStride,
                             c + p * mr * ldc + strip * nr, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate)
+                strip += 1
             }
-            strip += 1
         }
     }
 

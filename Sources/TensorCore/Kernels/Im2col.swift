@@ -47,41 +47,64 @@ private func withPixelRuns<R>(_ g: ConvGeometry, p0: Int, width: Int, _ body: (U
 /// The valid range t in 0 ..< count with 0 <= ix0 + t * s < limit.
 @inline(__always)
 private func validRange(_ ix0: Int, _ s: Int, _ count: Int, _ limit: Int) -> (Int, Int) {
-    let lo = ix0 >= 0 ? 0 : (-ix0 + s - 1) / s
+    if s == 1 {
+        let lo = min(max(-ix0, 0), count)
+        return (lo, max(lo, min(count, limit - ix0)))
+    }
+    let lo = min(ix0 >= 0 ? 0 : (-ix0 + s - 1) / s, count)
     let hi = ix0 >= limit ? 0 : min(count, (limit - 1 - ix0) / s + 1)
-    return (min(lo, count), max(min(lo, count), hi))
+    return (lo, max(lo, hi))
+}
+
+/// The (channel, ky, kx) of im2col rows k0, k0+1, ...: stepped without divisions (one per row would cost
+/// more than copying the row's 32 floats).
+private struct KernelTap {
+    var c: Int, ky: Int, kx: Int
+    let kh: Int, kw: Int
+    init(_ k: Int, kh: Int, kw: Int) {
+        let kk = kh * kw
+        c = k / kk; ky = (k % kk) / kw; kx = k % kw
+        self.kh = kh; self.kw = kw
+    }
+    @inline(__always) mutating func advance() {
+        kx += 1
+        if kx == kw { kx = 0; ky += 1; if ky == kh { ky = 0; c += 1 } }
+    }
 }
 
 enum Im2col {
     /// Writes rows k0 ..< k1 of one image-group's im2col matrix, columns (output pixels) p0 ..< p0+width, to
-    /// out[(k - k0) * ld + j]; columns width ..< ld are zero-filled. `x` points at the group's first channel.
+    /// out[(k - k0) * ld + j]; columns width ..< ld are zero-filled unless `zeroTail` is false. `x` points at
+    /// the group's first channel.
     static func gather(_ g: ConvGeometry, _ x: UnsafePointer<Float>, k0: Int, k1: Int, p0: Int, width: Int,
-                       _ out: UnsafeMutablePointer<Float>, ld: Int) {
-        let s = g.stride, d = g.dilation, kk = g.kh * g.kw
+                       _ out: UnsafeMutablePointer<Float>, ld: Int, zeroTail: Bool = true) {
+        let s = g.stride, d = g.dilation
         withPixelRuns(g, p0: p0, width: width) { runs in
+            var tap = KernelTap(k0, kh: g.kh, kw: g.kw)
             for k in k0..<k1 {
-                let c = k / kk, r = k - c * kk, ky = r / g.kw, kx = r - ky * g.kw
+                let c = tap.c, ky = tap.ky, kx = tap.kx
+                tap.advance()
                 let plane = x + c * g.inPlane
                 let row = out + (k - k0) * ld
                 for run in runs {
                     let dst = row + Int(run.col), count = Int(run.count)
                     let iy = Int(run.oy) * s - g.padTop + ky * d
                     if iy < 0 || iy >= g.inH {
-                        for t in 0..<count { dst[t] = 0 }
+                        zeroFloats(dst, count)
                         continue
                     }
                     let ix0 = Int(run.ox) * s - g.padLeft + kx * d
                     let (lo, hi) = validRange(ix0, s, count, g.inW)
                     let src = plane + iy * g.inW + ix0
-                    for t in 0..<lo { dst[t] = 0 }
+                    if lo > 0 { zeroFloats(dst, lo) }
                     if s == 1 {
-                        for t in lo..<hi { dst[t] = src[t] }
+                        copyFloats(src + lo, dst + lo, hi - lo)
                     } else {
                         for t in lo..<hi { dst[t] = src[t * s] }
                     }
-                    for t in hi..<count { dst[t] = 0 }
+                    if hi < count { zeroFloats(dst + hi, count - hi) }
                 }
-                for j in width..<ld { row[j] = 0 }
+                if zeroTail && width < ld { zeroFloats(row + width, ld - width) }
             }
         }
     }
@@ -90,10 +113,12 @@ enum Im2col {
     /// p0 ..< p0+width) into the image-group `dx`. Callers give each channel to one thread only.
     static func scatterAdd(_ g: ConvGeometry, _ src: UnsafePointer<Float>, ld: Int, k0: Int, k1: Int, p0: Int, width: Int,
                            _ dx: UnsafeMutablePointer<Float>) {
-        let s = g.stride, d = g.dilation, kk = g.kh * g.kw
+        let s = g.stride, d = g.dilation
         withPixelRuns(g, p0: p0, width: width) { runs in
+            var tap = KernelTap(k0, kh: g.kh, kw: g.kw)
             for k in k0..<k1 {
-                let c = k / kk, r = k - c * kk, ky = r / g.kw, kx = r - ky * g.kw
+                let c = tap.c, ky = tap.ky, kx = tap.kx
+                tap.advance()
                 let plane = dx + c * g.inPlane
                 let row = src + (k - k0) * ld
                 for run in runs {

@@ -19,35 +19,47 @@ private struct SampleTaps {
 
 /// The taps of output (oh, ow) sampled through `theta` (row-major 2x3, normalised coordinates) from (h, w).
 private func sampleTaps(theta t: [Float], h: Int, w: Int, oh: Int, ow: Int, padding: ResamplePadding) -> SampleTaps {
-    var taps = SampleTaps(index: [Int32](repeating: 0, count: oh * ow * 4), weight: [Float](repeating: 0, count: oh * ow * 4))
-    for i in 0..<oh {
-        // affine_grid's base grid with align_corners=False: pixel centres at (2k+1)/n - 1.
-        let y = (2 * Float(i) + 1) / Float(oh) - 1
-        for j in 0..<ow {
-            let x = (2 * Float(j) + 1) / Float(ow) - 1
-            let gx = t[0] * x + t[1] * y + t[2]
-            let gy = t[3] * x + t[4] * y + t[5]
-            // grid_sample's unnormalisation (align_corners=False), then border clipping if asked.
-            var ix = ((gx + 1) * Float(w) - 1) / 2
-            var iy = ((gy + 1) * Float(h) - 1) / 2
-            if padding == .border {
-                ix = min(max(ix, 0), Float(w - 1))
-                iy = min(max(iy, 0), Float(h - 1))
+    var index = [Int32](repeating: 0, count: oh * ow * 4)
+    var weight = [Float](repeating: 0, count: oh * ow * 4)
+    index.withUnsafeMutableBufferPointer { index in
+        weight.withUnsafeMutableBufferPointer { weight in
+            /// Records corner `k` of output `o` unless it lies outside the image (weight stays 0: zeros padding).
+            @inline(__always) func corner(_ o: Int, _ k: Int, _ y: Int, _ x: Int, _ wgt: Float) {
+                if y >= 0 && y < h && x >= 0 && x < w {
+                    index[o * 4 + k] = Int32(y * w + x)
+                    weight[o * 4 + k] = wgt
+                }
             }
-            let x0f = ix.rounded(.down), y0f = iy.rounded(.down)
-            let fx = ix - x0f, fy = iy - y0f
-            let base = (i * ow + j) * 4
-            guard x0f.isFinite, y0f.isFinite, Swift.abs(x0f) < 1e9, Swift.abs(y0f) < 1e9 else { continue }
-            let x0 = Int(x0f), y0 = Int(y0f)
-            let corners = [(y0, x0, (1 - fx) * (1 - fy)), (y0, x0 + 1, fx * (1 - fy)),
-                           (y0 + 1, x0, (1 - fx) * fy), (y0 + 1, x0 + 1, fx * fy)]
-            for (c, (yy, xx, wgt)) in corners.enumerated() where yy >= 0 && yy < h && xx >= 0 && xx < w {
-                taps.index[base + c] = Int32(yy * w + xx)
-                taps.weight[base + c] = wgt
+            // affine_grid's base grid with align_corners=False: pixel centres at (2k+1)/n - 1.
+            let xs = (0..<ow).map { (2 * Float($0) + 1) / Float(ow) - 1 }
+            let (t0, t1, t2, t3, t4, t5) = (t[0], t[1], t[2], t[3], t[4], t[5])
+            for i in 0..<oh {
+                let y = (2 * Float(i) + 1) / Float(oh) - 1
+                for j in 0..<ow {
+                    let x = xs[j]
+                    let gx = t0 * x + t1 * y + t2
+                    let gy = t3 * x + t4 * y + t5
+                    // grid_sample's unnormalisation (align_corners=False), then border clipping if asked.
+                    var ix = ((gx + 1) * Float(w) - 1) / 2
+                    var iy = ((gy + 1) * Float(h) - 1) / 2
+                    if padding == .border {
+                        ix = min(max(ix, 0), Float(w - 1))
+                        iy = min(max(iy, 0), Float(h - 1))
+                    }
+                    let x0f = ix.rounded(.down), y0f = iy.rounded(.down)
+                    // Far outside (or NaN): every corner is outside, all weights stay 0.
+                    guard Swift.abs(x0f) < 1e8, Swift.abs(y0f) < 1e8 else { continue }
+                    let fx = ix - x0f, fy = iy - y0f
+                    let x0 = Int(x0f), y0 = Int(y0f), o = i * ow + j
+                    corner(o, 0, y0, x0, (1 - fx) * (1 - fy))
+                    corner(o, 1, y0, x0 + 1, fx * (1 - fy))
+                    corner(o, 2, y0 + 1, x0, (1 - fx) * fy)
+                    corner(o, 3, y0 + 1, x0 + 1, fx * fy)
+                }
             }
         }
     }
-    return taps
+    return SampleTaps(index: index, weight: weight)
 }
 
 /// Resamples each NCHW image through its own affine map, like `F.grid_sample(x, F.affine_grid(theta,

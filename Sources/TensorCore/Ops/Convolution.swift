@@ -115,10 +115,41 @@ private func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int
     let hasBias = bias != nil
     let mask = relu ? out.withUnsafeBufferPointer { ReLUMask($0.baseAddress!, count: $0.count) } : nil
     return Tensor.result(op: op, shape: g.outputShape, storage: out, inputs: inputs) { gradOut in
+        if let mask, wantX, !wantW, !wantB {
+            // Only d/dx (activation maximisation): mask and propagate a few images at a time, so no second
+            // full-size copy of the output gradient is ever held.
+            return [inputGradThroughReLU(g, gradOut: gradOut.storage, mask: mask, weights: weights), nil]
+                + (hasBias ? [nil] : [])
+        }
         let dy = mask?.apply(to: gradOut.storage) ?? gradOut.storage
         return convolutionGrads(g, dy: dy, weights: weights, input: savedInput,
                                 wantX: wantX, wantW: wantW, wantB: wantB, hasBias: hasBias)
     }
+}
+
+/// dx of relu(conv(x)) from the output gradient, masked in chunks of images of at most ~16 MiB.
+private func inputGradThroughReLU(_ g: ConvGeometry, gradOut: [Float], mask: ReLUMask, weights: [Float]) -> Tensor {
+    let perImageOut = g.outChannels * g.outPlane, perImageIn = g.inChannels * g.inPlane
+    let chunk = max(1, min(g.batch, (4 << 20) / max(perImageOut, 1)))
+    let dx = makeUninitializedArray(g.batch * perImageIn) { dx in
+        withAlignedScratch(chunk * perImageOut) { dyChunk in
+            gradOut.withUnsafeBufferPointer { gs in
+                weights.withUnsafeBufferPointer { ws in
+                    var n0 = 0
+                    while n0 < g.batch {
+                        let n = min(chunk, g.batch - n0)
+                        mask.apply(gs.baseAddress! + n0 * perImageOut, start: n0 * perImageOut, count: n * perImageOut,
+                                   into: dyChunk)
+                        var part = g
+                        part.batch = n
+                        ConvKernels.inputGrad(part, dy: dyChunk, w: ws.baseAddress!, dx: dx + n0 * perImageIn)
+                        n0 += n
+                    }
+                }
+            }
+        }
+    }
+    return Tensor(shape: g.inputShape, storage: dx)
 }
 
 /// The gradients [dx, dweight, dbias?] of a convolution with geometry `g`, given dy (N, O, H', W').

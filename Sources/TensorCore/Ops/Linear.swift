@@ -10,6 +10,10 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
     var out = x.storage.withUnsafeBufferPointer { xs in
         weight.storage.withUnsafeBufferPointer { ws in
             makeUninitializedArray(n * outF) { y in
+                if n <= 16 {
+                    SmallBatchLinear.multiply(n: n, inF: inF, outF: outF, x: xs.baseAddress!, w: ws.baseAddress!, y: y)
+                    return
+                }
                 // y[N, out] = x[N, in] * W^T, where W^T[k, j] = W[j, k].
                 GEMM.multiply(m: n, n: outF, k: inF, xs.baseAddress!, aRowStride: inF, aColStride: 1,
                               ws.baseAddress!, bRowStride: 1, bColStride: inF, y, ldc: outF, accumulate: false)

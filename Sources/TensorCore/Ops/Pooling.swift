@@ -47,6 +47,42 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
                 Parallel.forRanges(g.planes, grain: 1) { range in
                     for plane in range {
                         let src = xs.baseAddress! + plane * inPlane, dst = y + plane * outPlane
+                        if g.kernel == 2 && g.stride == 2 && g.padding == 0 && 2 * g.outH <= g.inH && 2 * g.outW <= g.inW {
+                            // VGG's 2x2 pooling: every window lies inside the input; the same first-maximum rule.
+                            for oy in 0..<g.outH {
+                                let r0 = src + 2 * oy * g.inW, r1 = r0 + g.inW, o = dst + oy * g.outW
+                                for ox in 0..<g.outW {
+                                    let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
+                                    var best = a, bestIndex = 0
+                                    if b > best || b.isNaN { best = b; bestIndex = 1 }
+                                    if c > best || c.isNaN { best = c; bestIndex = 2 }
+                                    if d > best || d.isNaN { best = d; bestIndex = 3 }
+                                    o[ox] = best
+                                    if let amp { amp[plane * outPlane + oy * g.outW + ox] = UInt8(bestIndex) }
+                                }
+                            }
+                            continue
+                        }
+                        if g.padding == 0 && (g.outH - 1) * g.stride + g.kernel <= g.inH
+                            && (g.outW - 1) * g.stride + g.kernel <= g.inW {
+                            // Every window inside the input (AlexNet's 3/2): no bounds checks.
+                            for oy in 0..<g.outH {
+                                for ox in 0..<g.outW {
+                                    let w0 = src + oy * g.stride * g.inW + ox * g.stride
+                                    var best = w0[0], bestIndex = 0
+                                    for ky in 0..<g.kernel {
+                                        let row = w0 + ky * g.inW
+                                        for kx in 0..<g.kernel {
+                                            let v = row[kx]
+                                            if v > best || v.isNaN { best = v; bestIndex = ky * g.kernel + kx }
+                                        }
+                                    }
+                                    dst[oy * g.outW + ox] = best
+                                    if let amp { amp[plane * outPlane + oy * g.outW + ox] = UInt8(bestIndex) }
+                                }
+                            }
+                            continue
+                        }
                         for oy in 0..<g.outH {
                             let y0 = oy * g.stride - g.padding
                             for ox in 0..<g.outW {

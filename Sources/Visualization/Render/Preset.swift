@@ -58,13 +58,16 @@ public struct Preset: Sendable {
         parametrization: .fourier, decorrelate: true, tap: .postReLU, size: 128, steps: 512,
         method: .adam(learningRate: 0.05), octaves: [(1, 1)], standardTransforms: true, warmupSteps: 0)
 
-    /// filtervis's default: lucid's parametrisation and transforms, with a redirected-ReLU warm-up so no filter
-    /// starts dead, and octaves that spend most steps at low resolution (the picture's structure settles early,
-    /// at a fraction of the cost), finishing at full size.
+    /// filtervis's default: lucid's parametrisation, transforms and optimiser, with lucid's redirected-ReLU
+    /// warm-up (16 steps) so no filter stays dead, and two octaves: 58 steps with the network seeing the
+    /// transformed image at half size, then 38 at full size. The low octave costs a quarter of a full step and
+    /// lays out the picture's structure (which settles early); the full-size steps refine it. On VGG16 conv5_1
+    /// this scores 12.4x the best real photo (lucid at 64 full-size steps: 13.8x) for about 80% of the work,
+    /// and looks the same by eye (see the closing notes and README).
     public static let standard = Preset(
-        name: "default", summary: "FFT + decorrelated colour, standard transforms, Adam 0.05, 128 steps over 3 octaves, ReLU warm-up",
-        parametrization: .fourier, decorrelate: true, tap: .postReLU, size: 128, steps: 128,
-        method: .adam(learningRate: 0.05), octaves: [(0.5, 0.5), (0.75, 0.25), (1, 0.25)], standardTransforms: true,
+        name: "default", summary: "FFT + decorrelated colour, lucid's transforms, Adam 0.05, 96 steps (58 at half size, 38 at full), 16-step ReLU warm-up",
+        parametrization: .fourier, decorrelate: true, tap: .postReLU, size: 128, steps: 96,
+        method: .adam(learningRate: 0.05), octaves: [(0.5, 0.6), (1, 0.4)], standardTransforms: true,
         warmupSteps: 16)
 
     public static let all: [Preset] = [.standard, .keras2016, .lucid]

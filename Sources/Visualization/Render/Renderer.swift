@@ -27,11 +27,14 @@ public enum Renderer {
         for stage in plan.stages {
             for _ in 0..<stage.steps {
                 let rendered = parametrization.render()
+                // Transforms act at the image's own resolution (their pixel amounts are relative to the picture);
+                // lower octaves then show the network a smaller copy.
                 var x = rendered
-                if x.shape[2] != stage.size || x.shape[3] != stage.size {
-                    x = resizeBilinear(x, height: stage.size, width: stage.size, antialias: true)
-                }
                 for transform in plan.transforms { x = transform(x, &generators) }
+                let side = Int((Double(x.shape[2]) * Double(stage.size) / Double(rendered.shape[2])).rounded())
+                if side != x.shape[2] {
+                    x = resizeBilinear(x, height: side, width: side, antialias: true)
+                }
                 let options = ForwardOptions(inputIsPreprocessed: parametrization.space == .modelInput,
                                              reluGradient: step < plan.warmupSteps ? .redirected : .exact,
                                              restrictedChannels: restriction?.option)

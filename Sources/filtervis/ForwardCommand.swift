@@ -1,0 +1,95 @@
+import ArgumentParser
+import Checkpoints
+import Foundation
+import ImageIO
+import Models
+import TensorCore
+
+/// `filtervis forward`: a layer's activations for photos, as per-channel statistics or saved tensors.
+struct ForwardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Run photos through a model to a layer: per-channel statistics, or the activations themselves.",
+        discussion: """
+        Each photo is resized (shorter side to --resize, default 256) and centre-cropped to --crop (default 224),
+        torchvision's evaluation policy, then run to --layer only (nothing beyond it is computed).
+        Without --save, prints per channel: max, mean and the argmax position (row, column) for each photo.
+        With --save OUT.safetensors, writes the activations (one tensor per photo, named by file) for feature
+        extraction, with the model, layer and preprocessing in the file's metadata.
+        """)
+
+    @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")).")
+    var model = "vgg16"
+
+    @Option(help: "Layer to stop at (see README: conv3_1 is before its ReLU, relu3_1 after).")
+    var layer: String
+
+    @Option(name: .customLong("image"), parsing: .upToNextOption, help: "Photo(s), JPEG or PNG.")
+    var images: [String]
+
+    @Option(help: "Resize the shorter side to this many pixels first.")
+    var resize = 256
+
+    @Option(help: "Centre crop size.")
+    var crop = 224
+
+    @Option(help: "Write the activations to this .safetensors file instead of printing statistics.")
+    var save: String?
+
+    @Option(help: "Weights file instead of the cached import.")
+    var weights: String?
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if images.isEmpty { throw ValidationError("give at least one --image") }
+        if crop < 1 || resize < crop { throw ValidationError("need 1 <= --crop <= --resize (got crop \(crop), resize \(resize))") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            if let threads { Parallel.threads = threads }
+            let network = try WeightsFetcher.loadNetwork(model: model, weights: weights)
+            let index = try network.layerIndex(layer)
+            var saved: [CheckpointTensor] = []
+            for path in images {
+                let image = try Image(contentsOf: URL(fileURLWithPath: path)).rgb()
+                let input = image.resizeShorterSide(to: resize).centerCrop(width: crop, height: crop).tensor(.unit)
+                let act = GradMode.withoutGrad { network.forward(input, to: index) }
+                if save != nil {
+                    saved.append(try CheckpointTensor(name: URL(fileURLWithPath: path).lastPathComponent,
+                                                      shape: act.shape, floats: act.storage))
+                } else {
+                    printStatistics(act, photo: path, layer: network.layerName(index))
+                }
+            }
+            if let save {
+                let metadata = ["model": model, "layer": layer, "preprocessing": network.preprocessing.rawValue,
+                                "input": "resize shorter side \(resize), centre crop \(crop), RGB /255"]
+                try SafeTensors.write(try Checkpoint(format: .safetensors, tensors: saved, metadata: metadata), to: save)
+                log("forward: wrote \(saved.count) activation tensor(s) to \(save)")
+            }
+        }
+    }
+
+    func printStatistics(_ act: Tensor, photo: String, layer: String) {
+        print("# \(photo): \(layer) \(act.shape.dropFirst().map(String.init).joined(separator: "x"))")
+        guard act.rank == 4 else {
+            print("unit\tvalue")
+            for (i, v) in act.storage.enumerated() { print("\(i)\t\(v)") }
+            return
+        }
+        print("channel\tmax\tmean\targmax_row\targmax_col")
+        let (c, h, w) = (act.shape[1], act.shape[2], act.shape[3])
+        for ch in 0..<c {
+            let plane = act.storage[(ch * h * w)..<((ch + 1) * h * w)]
+            var best = -Float.infinity, at = 0, total = 0.0
+            for (i, v) in zip(0..., plane) {
+                total += Double(v)
+                if v > best { best = v; at = i }
+            }
+            print(String(format: "%d\t%.6g\t%.6g\t%d\t%d", ch, best, total / Double(h * w), at / w, at % w))
+        }
+    }
+}
