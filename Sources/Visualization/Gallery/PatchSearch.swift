@@ -16,6 +16,10 @@ public enum PatchSearch {
     /// the deep convolutions wide matrices, small enough that the maps of one chunk stay a few hundred MB.
     public static let chunkSize = 4
 
+    /// Input pixels forwarded together at most: `chunkSize` images at 224 x 224 (VGG16's first maps are then
+    /// about 50 MB per tap); a batch always holds at least one image, however large.
+    static let maxBatchPixels = chunkSize * 224 * 224
+
     /// The largest resized image a view may need (64 megapixels): beyond it an image is skipped.
     static let maxResizedPixels = 64 << 20
 
@@ -228,10 +232,15 @@ public enum PatchSearch {
         }
         var maps: [ViewMaps] = []
         for group in groups {
-            let batch = Image.tensor(group.members.map(\.input), .unit)
-            let outputs = GradMode.withoutGrad { network.forward(batch, taps: taps) }
-            for (b, member) in group.members.enumerated() {
-                maps.append(ViewMaps(image: member.image, scale: member.scale, batchIndex: b, outputs: outputs))
+            // Large scales forward fewer images at once, so the first layers' maps stay within the budget.
+            let perBatch = max(1, maxBatchPixels / (group.width * group.height))
+            for start in stride(from: 0, to: group.members.count, by: perBatch) {
+                let members = group.members[start..<min(start + perBatch, group.members.count)]
+                let batch = Image.tensor(members.map(\.input), .unit)
+                let outputs = GradMode.withoutGrad { network.forward(batch, taps: taps) }
+                for (b, member) in members.enumerated() {
+                    maps.append(ViewMaps(image: member.image, scale: member.scale, batchIndex: b, outputs: outputs))
+                }
             }
         }
         // Per image, views by ascending scale (the tie-break order); images in input order.
