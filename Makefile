@@ -58,8 +58,10 @@ test: deps weights photos
 	FILTERVIS_BIN=$(abspath $(BIN)) swift test $(SWIFT_FLAGS) --skip-build
 
 bench: weights photos
+	@Scripts/ensure-apt.sh bc
 	swift build $(SWIFT_FLAGS) --product filtervis-bench
 	@Scripts/bench.sh .build/release/filtervis-bench
+	@Scripts/bench_jobs.sh $(BIN)
 
 fixtures:
 	@Scripts/make-fixtures.sh

@@ -106,16 +106,15 @@ struct Workload {
 let options = Options(CommandLine.arguments)
 // Keep freed activations in the heap instead of returning them to the kernel: large arrays otherwise come from
 // fresh mmap()s whose pages the kernel must zero on first touch, every layer of every step (~10% of a step).
-// glibc's mallopt (malloc.h is not in Swift's Glibc module); M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3.
+// "lean" = AllocatorPolicy.memory, "keep" = .speed; "mid" unmaps only arrays of 32 MiB and more.
 // Not in the memory child: there the peak must count what a step really needs, not what the heap kept.
 @_silgen_name("mallopt") func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
 if options.allocator == "lean" {
-    _ = glibcMallopt(-3, 1 << 20)   // a fixed threshold: large arrays are unmapped as soon as they are freed
+    AllocatorPolicy.memory.apply()
 } else if options.allocator == "mid" {
-    _ = glibcMallopt(-3, 32 << 20)  // only arrays of 32 MiB and more are unmapped when freed
+    _ = glibcMallopt(-3, 32 << 20)
 } else {
-    _ = glibcMallopt(-3, 1 << 30)
-    _ = glibcMallopt(-1, 1 << 30)
+    AllocatorPolicy.speed.apply()
 }
 Parallel.threads = options.threads
 

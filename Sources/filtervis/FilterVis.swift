@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import TensorCore
 
 /// The `filtervis` command: the root of every subcommand.
 @main
@@ -19,5 +21,11 @@ struct FilterVis: ParsableCommand {
                       WeightsCommand.self])
 
     /// Runs with filtervis's exit codes (see `runCommandLine`).
-    static func main() { runCommandLine(FilterVis.self) }
+    static func main() {
+        // Optimisation runs allocate and free the same large buffers every step: keep them (about 20% faster).
+        // FILTERVIS_ALLOCATOR=memory returns them to the system at once for the lowest peak memory.
+        let policy = ProcessInfo.processInfo.environment["FILTERVIS_ALLOCATOR"].flatMap(AllocatorPolicy.init(rawValue:)) ?? .speed
+        policy.apply()
+        runCommandLine(FilterVis.self)
+    }
 }

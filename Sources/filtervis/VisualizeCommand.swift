@@ -84,8 +84,9 @@ struct VisualizeCommand: ParsableCommand {
         if let lr, !(lr > 0) { throw ValidationError("--lr must be a positive number") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
-        _ = try ModelCatalog.spec(named: model)
-        _ = try Preset.named(preset)
+        // A wrong name is a usage error (exit 2), with the list of what exists.
+        do { _ = try ModelCatalog.spec(named: model) } catch { throw ValidationError("\(error)") }
+        do { _ = try Preset.named(preset) } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {

@@ -33,6 +33,32 @@ import Testing
         }
     }
 
+    @Test func vectorTwoByTwoPathMatchesScalarRule() {
+        // 2x2/2 pooling of rows 40 wide runs 16 windows at a time plus a scalar tail; values on a coarse grid
+        // make ties common, and one NaN must win its window (PyTorch propagates NaN). Reference: PyTorch's rule,
+        // first maximum in row-major window order, NaN replaces anything.
+        var rng = SeededGenerator(seed: 8)
+        var data = (0..<(2 * 3 * 6 * 41)).map { _ in Float(rng.integer(in: -3...3)) }
+        data[5] = .nan
+        let x = Tensor(shape: [2, 3, 6, 41], storage: data)
+        x.requiresGrad = true
+        let y = maxPool2d(x, kernel: 2, stride: 2)
+        #expect(y.shape == [2, 3, 3, 20])
+        var expectedGrad = [Float](repeating: 0, count: data.count)
+        for plane in 0..<6 { for oy in 0..<3 { for ox in 0..<20 {
+            var best = -Float.infinity, at = 0
+            for ky in 0..<2 { for kx in 0..<2 {
+                let i = plane * 246 + (2 * oy + ky) * 41 + 2 * ox + kx
+                if data[i] > best || data[i].isNaN { best = data[i]; at = i }
+            } }
+            let got = y.storage[plane * 60 + oy * 20 + ox]
+            #expect(got == best || (got.isNaN && best.isNaN), "window \(plane),\(oy),\(ox)")
+            expectedGrad[at] += 1
+        } } }
+        y.backward()
+        #expect(x.grad?.storage == expectedGrad)
+    }
+
     @Test func outputSizesFollowPyTorchCeilRule() {
         // torch: MaxPool2d(3, 2, ceil_mode=True) on 8 -> 4 (windows start at 0, 2, 4, 6);
         // on 7 with padding 1 -> 4, not 5, because a window starting at 7 would begin in the right padding.

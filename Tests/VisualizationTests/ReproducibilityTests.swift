@@ -54,8 +54,8 @@ import TensorCore
 
     /// SHA-256 of the float images and scores of the small runs above, on this machine's build (host CPU target).
     static let goldenDigests: [String: String] = [
-        "default": "",
-        "keras2016": "",
-        "lucid": "",
+        "default": "c7c56f66dd301e661bf6d5dfe69a2266b8ecdef6896a2482d24114ec8afcc381",
+        "keras2016": "7cc412f1a3015dcf77773364a0fd2d6bf16bd1f4bc1cd25146fcd8ed40ff5565",
+        "lucid": "cd5af258cc64f84dd25bced7f5f23c4db6e8a4eae50605450771a8c021e170ab",
     ]
 }

@@ -51,7 +51,25 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
                             // VGG's 2x2 pooling: every window lies inside the input; the same first-maximum rule.
                             for oy in 0..<g.outH {
                                 let r0 = src + 2 * oy * g.inW, r1 = r0 + g.inW, o = dst + oy * g.outW
-                                for ox in 0..<g.outW {
+                                var ox0 = 0
+                                while ox0 + 16 <= g.outW {
+                                    // 16 windows at once: even/odd lanes of two rows are the four window taps.
+                                    let v0 = UnsafeRawPointer(r0 + 2 * ox0).loadUnaligned(as: SIMD32<Float>.self)
+                                    let v1 = UnsafeRawPointer(r1 + 2 * ox0).loadUnaligned(as: SIMD32<Float>.self)
+                                    var best = v0.evenHalf, index = SIMD16<Int32>(repeating: 0)
+                                    for (tap, v) in [(Int32(1), v0.oddHalf), (2, v1.evenHalf), (3, v1.oddHalf)] {
+                                        let take = (v .> best) .| (v .!= v)
+                                        best.replace(with: v, where: take)
+                                        index.replace(with: tap, where: take)
+                                    }
+                                    store16(best, o + ox0)
+                                    if let amp {
+                                        UnsafeMutableRawPointer(amp + plane * outPlane + oy * g.outW + ox0)
+                                            .storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: index), as: SIMD16<UInt8>.self)
+                                    }
+                                    ox0 += 16
+                                }
+                                for ox in ox0..<g.outW {
                                     let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
                                     var best = a, bestIndex = 0
                                     if b > best || b.isNaN { best = b; bestIndex = 1 }
@@ -119,7 +137,8 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
                             for oy in 0..<g.outH {
                                 for ox in 0..<g.outW {
                                     let o = plane * outPlane + oy * g.outW + ox
-                                    let w = Int(am[o]), ky = w / g.kernel, kx = w % g.kernel
+                                    let w = Int(am[o])
+                                    let (ky, kx) = g.kernel == 2 ? (w >> 1, w & 1) : (w / g.kernel, w % g.kernel)
                                     let iy = oy * g.stride - g.padding + ky, ix = ox * g.stride - g.padding + kx
                                     d[iy * g.inW + ix] += gs[o]
                                 }
