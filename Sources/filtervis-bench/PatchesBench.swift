@@ -1,0 +1,71 @@
+import Foundation
+import Models
+import TensorCore
+import Visualization
+
+/// The patches workload of `make bench`: `PatchSearch.run` over the photo folder, VGG16 to conv5_3, the top 9
+/// of all 512 channels (decode, preprocess, forward, top-k: the whole pass), and its memory at two photo-set
+/// sizes. Scripts/bench_patches.py times onnxruntime on the same photos and workload name.
+///
+/// Call from main.swift, after `Parallel.threads` is set: `if want("patches") { try runPatchesBench(threads: options.threads) }`.
+/// Emits (with main.swift's `emit`) one line per photo-set size, workload `mem_patches_vgg16_conv5_3_photosN` with
+/// `peak_mib` (cumulative peak RSS after searching N photos, smallest set first: flat means memory does not
+/// grow with the number of photos) and `baseline_mib` (RSS with the weights loaded), then one timing line,
+/// workload `patches_vgg16_conv5_3_photosN` (N the largest count), `median_s` per pass and `images_per_s`.
+/// Memory is measured first, in a process that has done nothing else, so the allocator's retained heap from
+/// the timed passes does not count.
+func runPatchesBench(threads: Int, counts: [Int] = [20, 40], repeats: Int = 3, top: Int = 9) throws {
+    let folder = ModelCatalog.cacheDirectory.appendingPathComponent("photos", isDirectory: true)
+    let photos = try PatchSearch.imageFiles(in: folder)
+    guard !photos.isEmpty else { throw PatchSearchError.noImages(folder: folder.path) }
+    let network = try Network.load(model: "vgg16")
+    let settings = PatchSearchSettings(top: top, perImage: 1)
+    func search(_ images: [URL]) throws { _ = try PatchSearch.run(network: network, layers: ["conv5_3"], images: images, settings: settings) }
+
+    let baseline = memoryMiB("VmRSS")
+    for count in counts.sorted() {
+        let set = Array(photos.prefix(count))
+        try search(set)
+        emit(["impl": "filtervis patches (\(set.count) photos)", "workload": "mem_patches_vgg16_conv5_3_photos\(set.count)",
+              "threads": threads, "images": set.count, "peak_mib": memoryMiB("VmHWM"), "baseline_mib": baseline])
+    }
+
+    let set = Array(photos.prefix(counts.max() ?? photos.count))
+    var times: [Double] = [], cpu: [Double] = []
+    for _ in 0..<repeats {
+        let (s, c) = (now(), cpuNow())
+        try search(set)
+        times.append(now() - s); cpu.append(cpuNow() - c)
+    }
+    let median = times.sorted()[times.count / 2]
+    let gflop = Double(set.count) * forwardGFLOP(network, through: try network.layerIndex("conv5_3"), size: 224)
+    emit(["impl": "filtervis", "workload": "patches_vgg16_conv5_3_photos\(set.count)", "kind": "patches", "threads": threads,
+          "batch": PatchSearch.chunkSize, "images": set.count, "median_s": median, "best_s": times.min()!, "runs": times,
+          "images_per_s": Double(set.count) / median, "gflop": gflop, "gflops": gflop / median, "cpu_s_min": cpu.min()!])
+}
+
+/// Forward FLOPs (2 per multiply-add) of the convolutions up to module `last` for a `size` x `size` input.
+private func forwardGFLOP(_ network: Network, through last: Int, size: Int) -> Double {
+    var side = size, flops = 0.0
+    for layer in network.architecture.layers.prefix(last + 1) {
+        switch layer.kind {
+        case let .conv(cin, cout, k, s, p, d):
+            side = (side + 2 * p - d * (k - 1) - 1) / s + 1
+            flops += 2 * Double(cout * cin * k * k) * Double(side * side)
+        case let .maxPool(k, s, p, _):
+            side = (side + 2 * p - k) / s + 1
+        default: break
+        }
+    }
+    return flops / 1e9
+}
+
+/// A memory figure of this process from /proc/self/status (VmHWM: peak RSS, VmRSS: current) in MiB, 0 if unknown.
+private func memoryMiB(_ field: String) -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+        let kib = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+        return kib / 1024
+    }
+    return 0
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import ImageIO
+import Models
+import TensorCore
+import Visualization
+
+/// `filtervis card`: one filter's preference image next to the photo patches that excite it most.
+struct CardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "card",
+        abstract: "One filter on one card: its preference image beside its top-activating photo patches.",
+        discussion: """
+        The preference image is made as `filtervis visualize` makes it (the
+        same --preset and --seed give the same image). The patches come from a
+        previous `filtervis patches` run (--patches-index its index.json) or
+        from a search over --images.
+
+        Examples:
+          filtervis card --layer conv3_1 --filter 12 \\
+              --images ~/.cache/filtervis/photos --out /tmp/card.png
+          filtervis card --layer conv5_3 --filter 7 \\
+              --patches-index /tmp/p/index.json --out /tmp/card.png
+        """)
+
+    @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")).")
+    var model = "vgg16"
+
+    @Option(help: "Layer: conv3_1, conv5_3, conv5 (AlexNet), ...")
+    var layer: String
+
+    @Option(help: "Filter index.")
+    var filter: Int
+
+    @Option(help: "Folder of photos to search for the patches.")
+    var images: String?
+
+    @Option(help: "index.json of a `filtervis patches` run to take the patches from instead of searching.")
+    var patchesIndex: String?
+
+    @Option(help: "Patches shown (a search keeps this many; an index shows at most its own).")
+    var top = 9
+
+    @Option(help: "Preference-image recipe: \(Preset.all.map(\.name).joined(separator: ", ")).")
+    var preset = "default"
+
+    @Option(help: "Random seed of the preference image.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Worker threads (default: all cores). Results do not depend on it.")
+    var threads: Int?
+
+    @Option(help: "Weights file to use instead of the cached import (safetensors or a torchvision .pth).")
+    var weights: String?
+
+    @Option(help: "Output PNG file.")
+    var out: String
+
+    func validate() throws {
+        if (images == nil) == (patchesIndex == nil) {
+            throw ValidationError("give exactly one of --images DIR (search) or --patches-index FILE (a previous run)")
+        }
+        if top < 1 { throw ValidationError("--top must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        guard ImageFormat.forWriting(path: out) == .png else { throw ValidationError("--out must name a .png file") }
+        _ = try ModelCatalog.spec(named: model)
+        _ = try Preset.named(preset)
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            if let threads { Parallel.threads = threads }
+            let outURL = URL(fileURLWithPath: out)
+            try OutputFolder.prepare(outURL.deletingLastPathComponent())
+            let network = try WeightsFetcher.loadNetwork(model: model, weights: weights)
+            let index = try network.layerIndex(layer)
+            let channels = network.channels(at: index)
+            guard (0..<channels).contains(filter) else {
+                throw ModelError.filterOutOfRange(String(filter), layer: layer, channels: channels)
+            }
+            let job = try VisualizationJob(network: network, layer: layer, filters: [filter], preset: try Preset.named(preset),
+                                           seed: seed, batchSize: 1)
+            let patches = try findPatches(network: network)
+
+            log("card: \(network.name) \(layer) filter \(filter): preference image (preset \(preset), seed \(seed))")
+            let progress = ProgressReporter(label: "card")
+            let result = try job.run { done, total in progress.update(done, of: total) }[0]
+            let preference = Image(tensor: reshape(result.rgb, [1] + result.rgb.shape))
+            let crops = try PatchSearch.crops(patches, size: Self.tile)
+            let card = try Self.compose(title: "\(network.name) \(layer) filter \(filter)", preference: preference,
+                                        caption: "preset \(preset), seed \(seed)", crops: crops,
+                                        activations: patches.map(\.activation))
+            try card.write(to: outURL)
+            log("card: wrote \(out) (\(patches.count) patch(es))")
+        }
+    }
+
+    /// The filter's patches: from the index if given (the layer must be in it), else a search over --images.
+    func findPatches(network: Network) throws -> [Patch] {
+        if let patchesIndex {
+            let index = try PatchesOutput.readIndex(URL(fileURLWithPath: patchesIndex))
+            guard index.search.model == network.name else {
+                throw CLIError("\(patchesIndex) was made with \(index.search.model), not \(network.name); pass --model \(index.search.model)")
+            }
+            guard let perFilter = index.search.layers[layer] else {
+                throw CLIError("\(patchesIndex) has no layer \(layer); it has \(index.search.layers.keys.sorted().joined(separator: ", "))")
+            }
+            guard filter < perFilter.count, !perFilter[filter].isEmpty else {
+                throw CLIError("\(patchesIndex) has no patches for \(layer) filter \(filter) (searched with other --filters?)")
+            }
+            return Array(perFilter[filter].prefix(top))
+        }
+        let folder = URL(fileURLWithPath: images!, isDirectory: true)
+        let files = try PatchSearch.imageFiles(in: folder)
+        if files.isEmpty { throw PatchSearchError.noImages(folder: folder.path) }
+        let progress = ProgressReporter(label: "patches")
+        let result = try PatchSearch.run(network: network, layers: [layer], images: files,
+                                         settings: PatchSearchSettings(top: top), filters: [layer: [filter]]) { progress.update($0, of: $1) }
+        for skip in result.skipped { log("card: skipped \(skip.path): \(skip.reason)") }
+        return result.layers[layer]![filter]
+    }
+
+    static let tile = 72
+
+    /// Title on top; the preference image (3 tiles high) on the left, the patches in a 3-column grid on the right.
+    static func compose(title: String, preference: Image, caption: String, crops: [Image], activations: [Float]) throws -> Image {
+        let columns = 3
+        let patchGrid = try Image.grid(crops.isEmpty ? [Image(width: tile, height: tile, fill: .white)] : crops,
+                                       labels: crops.isEmpty ? ["none"] : activations.map { PatchGallery.format($0) },
+                                       layout: GridLayout(columns: columns, margin: 2))
+        let side = max(patchGrid.height - 2 * BitmapFont.glyphHeight, 3 * tile)
+        let left = preference.rgb().resized(width: side, height: side)
+        let margin = 8, header = 2 * (BitmapFont.glyphHeight * 2) + 8
+        let footer = BitmapFont.glyphHeight + 6
+        var canvas = Image(width: margin * 3 + side + patchGrid.width, height: header + max(side + footer, patchGrid.height) + margin,
+                           channels: 3, fill: .white)
+        canvas.draw(text: title, x: margin, y: 4, color: .black, scale: 2)
+        canvas.draw(text: "preference image", x: margin, y: header - BitmapFont.glyphHeight - 3, color: .black)
+        canvas.draw(text: "top photo patches", x: margin * 2 + side, y: header - BitmapFont.glyphHeight - 3, color: .black)
+        canvas.paste(left, x: margin, y: header)
+        canvas.draw(text: caption, x: margin, y: header + side + 3, color: .black)
+        canvas.paste(patchGrid, x: margin * 2 + side, y: header)
+        return canvas
+    }
+}
