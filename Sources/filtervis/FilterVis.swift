@@ -6,5 +6,5 @@ struct FilterVis: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "filtervis",
         abstract: "What the filters of convolutional networks respond to.",
-        subcommands: [VisualizeCommand.self, WeightsCommand.self])
+        subcommands: [VisualizeCommand.self, WeightsCommand.self, RunCommand.self, MergeCommand.self, FeatureMapsCommand.self])
 }
