@@ -18,11 +18,11 @@ enum HTML {
         return out
     }
 
-    /// Three significant digits (fixed formatting, so pages are byte-identical across runs).
+    /// Three significant digits, whole numbers from 1000 up (fixed formatting, so pages are byte-identical across runs).
     static func number(_ v: Float?) -> String { v.map { number(Double($0)) } ?? "–" }
     static func number(_ v: Double?) -> String {
         guard let v else { return "–" }
-        return String(format: "%.3g", v)
+        return abs(v) >= 1000 ? String(format: "%.0f", v) : String(format: "%.3g", v)
     }
 
     /// A complete page: `root` is the relative path back to the experiment folder ("" or "../").
@@ -62,6 +62,7 @@ enum HTML {
     border-bottom: 1px solid var(--line); } h3 { font-size: 15px; margin: 18px 0 8px; color: var(--muted); }
     p.lead { color: var(--muted); margin: 0 0 14px; }
     section.card { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 4px 18px 16px; margin: 18px 0; }
+    section.card > h2:first-child { margin-top: 12px; }
     table { border-collapse: collapse; font-size: 14px; }
     th, td { text-align: left; padding: 5px 12px 5px 0; border-bottom: 1px solid var(--line); vertical-align: top; }
     td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; padding-left: 12px; }
