@@ -119,8 +119,8 @@ import TensorCore
     static let pinned: [String: String] = [
         "block1_conv2/featuremaps.png": "7729687214de4e5a01b8dbc76bae7c98175ea4536ff68cd32dbf2d96088e3fd6",
         "config.json": "8876831bc1a54cbb0735e88e89f04569976c43570943d686249e89334a6cc60b",
-        "conv2_1/filter_0001.html": "785be4302d7b8e2b63757a0d200b4a6187cad053fd9af62fe9a473497b25288e",
-        "conv2_1/filter_0002.html": "4ded46fe6a143e310d725560b83371ba547eea11625994735eeaf0fac00c731d",
+        "conv2_1/filter_0001.html": "8f5238cf133d69cc120aaa1eb889b7f27ca309e8fe616744457d5753a62d0806",
+        "conv2_1/filter_0002.html": "b83bb5f2eaa89135ce7dc12ffeaf6faaf5f5402745e2f67fa5a8a892ce19f26b",
         "conv2_1/grid-keras2016-seed0.png": "856bfb43936ca0704ab6835f8375dbedd531c3cb250fb9204978e91cf51c5afb",
         "conv2_1/grid-keras2016-seed1.png": "8c86adad525e7764573d304ab7e5a0beec48db6756fc90520a8880f75acb89ab",
         "conv2_1/keras2016/seed0/filter_0001.png": "9c309d79b98ea0c245c0d1e343b48bc5e6e1074425e64cbdea8132fdddfcb497",
@@ -136,15 +136,15 @@ import TensorCore
         "conv2_1/patches/part000.json": "8968832b70504053fba7dbf37c6e7585e317723d6664baabb98340db644127f9",
         "conv2_1/patches/part001.json": "744ad712e5fdb6f6258c830e07e025b399424057829310b3ebc4da80d49b73cb",
         "featuremaps-photo.png": "5bca50ea5c54f8d1e7f27628244eefd7076005638cce7707c1825c2763c5cdc4",
-        "index.html": "adb9c79a7f61ea8281937730f31aeb819c5a3266e0c8cb3b924a31f45f0f7fa3",
+        "index.html": "9f37d5713b0172562ce5ee7aae9a2e204b03c649d6c97095aa6617207f7b9244",
         "manifest.json": "c730cdc43cc65b755aea7540872527e81472b2ddd74f9a881d8136341cf5c6bc",
         "units/featuremaps-block1_conv2.json": "d706cda2a738dbf3d0ea046758fb0dde1d0d8fde096470ac31bb0a6e95d5bcba",
         "units/filters-conv2_1-keras2016-seed0-batch000.json": "787009a82127ae9e8bfb45a5fa95e05c362d96cab28766de1c682bb4e6b63e5e",
         "units/filters-conv2_1-keras2016-seed0-batch001.json": "4ecce354e70e018cbd3304a098c72f70c6887288db3cea65499f1ea84442f1a3",
         "units/filters-conv2_1-keras2016-seed1-batch000.json": "baca34998642253bdadcece17d75c21488a03702f1a4b5387b24a525893851c7",
         "units/filters-conv2_1-keras2016-seed1-batch001.json": "75be7af600231b9c0699fd703ea1cf98a063179cf9807c9855159bba8c009db0",
-        "units/patches-conv2_1-part000.json": "2ab458114f0d54e78d69b8c5f521cddc50eb975f4777e53670b25cb9017728ad",
-        "units/patches-conv2_1-part001.json": "16523e4c9829515fca23e0ccc24fad0dc05f8432807c8762d1057fb5ceb7d65c",
+        "units/patches-conv2_1-part000.json": "8a805c084ab29d718e032b9875cca9c908c185c0251b6f6d9222227337acc594",
+        "units/patches-conv2_1-part001.json": "a12cfdc1e876d904d1ccdfe98e36358b1fcba8b8f85b88e624e02fc0837d89e0",
     ]
 }
 

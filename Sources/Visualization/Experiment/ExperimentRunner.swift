@@ -82,19 +82,21 @@ public final class ExperimentRunner {
         let unit: WorkUnit
         let preset: PresetDescription?
         let patches: PatchSearchSettings?
+        /// The filters a patch search keeps (filter units name theirs in `unit`).
+        let patchFilters: [Int]?
         let featuremaps: ExperimentConfig.FeatureMaps?
     }
 
     func fingerprint(_ unit: WorkUnit) throws -> String {
-        var preset: PresetDescription?, patches: PatchSearchSettings?, maps: ExperimentConfig.FeatureMaps?
+        var preset: PresetDescription?, patches: PatchSearchSettings?, maps: ExperimentConfig.FeatureMaps?, kept: [Int]?
         switch unit {
         case let .filters(_, name, _, _, _): preset = PresetDescription(plan.preset(named: name))
-        case .patches: patches = plan.patchSettings
+        case let .patches(layer, _, _): (patches, kept) = (plan.patchSettings, plan.filters[layer])
         case .featuremaps: maps = plan.config.featuremaps
         }
         let inputs = UnitInputs(version: FilterVisVersion.current, model: plan.network.name,
                                 weightsSHA256: plan.weights["file_sha256"] ?? "", unit: unit, preset: preset,
-                                patches: patches, featuremaps: maps)
+                                patches: patches, patchFilters: kept, featuremaps: maps)
         return SHA256.hex(of: Data(try ExperimentStore.json(inputs)))
     }
 

@@ -69,13 +69,13 @@ enum HTML {
     code { font: 13px "DejaVu Sans Mono", monospace; background: var(--wash); padding: 0 3px; border-radius: 3px; }
     .thumbs { display: flex; flex-wrap: wrap; gap: 10px; }
     .thumb { width: 92px; font-size: 12px; color: var(--ink); text-align: center; }
-    .thumb img { display: block; width: 92px; height: 92px; image-rendering: pixelated; border-radius: 4px;
+    .thumb img { display: block; width: 92px; height: 92px; border-radius: 4px;
                  border: 2px solid var(--line); background: #000; }
     .thumb.dead img { border-color: #cf222e; opacity: .6; }
     .thumb .sub { display: block; color: var(--muted); font-variant-numeric: tabular-nums; }
     .row { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }
     figure { margin: 0; } figcaption { font-size: 12px; color: var(--muted); margin-top: 3px; font-variant-numeric: tabular-nums; }
-    .seed img { display: block; width: 176px; height: 176px; image-rendering: pixelated; border-radius: 4px; border: 1px solid var(--line); }
+    .seed img { display: block; width: 176px; height: 176px; border-radius: 4px; border: 1px solid var(--line); }
     .patch img { display: block; width: 104px; height: 104px; border-radius: 4px; border: 1px solid var(--line); }
     .wide img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
     .badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 12px; font-weight: 700; vertical-align: middle; }
