@@ -119,8 +119,8 @@ import TensorCore
     static let pinned: [String: String] = [
         "block1_conv2/featuremaps.png": "7729687214de4e5a01b8dbc76bae7c98175ea4536ff68cd32dbf2d96088e3fd6",
         "config.json": "8876831bc1a54cbb0735e88e89f04569976c43570943d686249e89334a6cc60b",
-        "conv2_1/filter_0001.html": "8f5238cf133d69cc120aaa1eb889b7f27ca309e8fe616744457d5753a62d0806",
-        "conv2_1/filter_0002.html": "b83bb5f2eaa89135ce7dc12ffeaf6faaf5f5402745e2f67fa5a8a892ce19f26b",
+        "conv2_1/filter_0001.html": "f74f67f5401efe4b85cad92918583afe8367be4d04882db0397da406f01f5a01",
+        "conv2_1/filter_0002.html": "63f05be8d33b8921a673d58874eab867809837632096779a9108673d67c2414d",
         "conv2_1/grid-keras2016-seed0.png": "856bfb43936ca0704ab6835f8375dbedd531c3cb250fb9204978e91cf51c5afb",
         "conv2_1/grid-keras2016-seed1.png": "8c86adad525e7764573d304ab7e5a0beec48db6756fc90520a8880f75acb89ab",
         "conv2_1/keras2016/seed0/filter_0001.png": "9c309d79b98ea0c245c0d1e343b48bc5e6e1074425e64cbdea8132fdddfcb497",

@@ -126,15 +126,21 @@ struct ReportWriter {
 
         if !filter.presets.isEmpty {
             s += "<section class=\"card\">\n<h2>Numbers</h2>\n<table>\n<tr><th>preset</th><th class=\"num\">mean score</th><th class=\"num\">score spread</th>"
-            s += "<th class=\"num\">best peak</th><th class=\"num\">best patch</th><th class=\"num\">peak / patch</th><th class=\"num\">seed correlation</th><th>state</th></tr>\n"
+            let withPatches = filter.bestPatchActivation != nil
+            s += "<th class=\"num\">best peak</th>" + (withPatches ? "<th class=\"num\">best patch</th><th class=\"num\">peak / patch</th>" : "")
+            s += "<th class=\"num\">seed correlation</th><th>state</th></tr>\n"
             for p in filter.presets {
                 s += "<tr><td>\(e(p.preset))</td><td class=\"num\">\(HTML.number(p.meanScore))</td><td class=\"num\">\(HTML.number(p.scoreSpread))</td>"
-                s += "<td class=\"num\">\(HTML.number(p.seeds.map(\.peak).max()))</td><td class=\"num\">\(HTML.number(filter.bestPatchActivation))</td>"
-                s += "<td class=\"num\">\(HTML.number(p.peakOverBestPatch))</td><td class=\"num\">\(HTML.number(p.seedCorrelation))</td>"
+                s += "<td class=\"num\">\(HTML.number(p.seeds.map(\.peak).max()))</td>"
+                if withPatches {
+                    s += "<td class=\"num\">\(HTML.number(filter.bestPatchActivation))</td><td class=\"num\">\(HTML.number(p.peakOverBestPatch))</td>"
+                }
+                s += "<td class=\"num\">\(HTML.number(p.seedCorrelation))</td>"
                 s += "<td>\(p.dead ? "<span class=\"badge dead\">dead</span>" : "<span class=\"badge alive\">alive</span> in \(p.seeds.filter { !$0.dead }.count)/\(p.seeds.count) seeds")</td></tr>\n"
             }
             s += "</table>\n<p class=\"lead\">Score: spatial mean on the optimised image. Peak: the strongest position on the saved image. "
-            s += "Best patch: the strongest position over all photos. Peak / patch above 1: the synthetic image beats every photo.</p>\n</section>\n"
+            s += withPatches ? "Best patch: the strongest position over all photos. Peak / patch above 1: the synthetic image beats every photo. " : ""
+            s += "Seed correlation: how alike the seeds' images are (1: identical).</p>\n</section>\n"
             for p in filter.presets {
                 s += "<section class=\"card\">\n<h2>Preference images · \(e(p.preset))</h2>\n<div class=\"row\">\n"
                 for seed in p.seeds {
