@@ -41,7 +41,9 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let shard { _ = try Shard(parsing: shard) }
+        if let shard {
+            do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") }
+        }
     }
 
     func run() throws {

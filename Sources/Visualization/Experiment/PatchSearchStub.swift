@@ -1,7 +1,7 @@
 // STUB, to delete when the patches helper's PatchSearch lands in main: a small but working implementation of
 // exactly the agreed API (PatchSearchSettings, Patch, SkippedFile, PatchSearchResult, PatchSearch), so that the
 // experiment runner compiles and its tests exercise real patches. The experiment code touches it only through
-// these names and `ExperimentPatches` (PatchAdapter.swift).
+// these names; `ExperimentPatches` (PatchAdapter.swift) is the one place that indexes its per-filter lists.
 import Checkpoints
 import Foundation
 import ImageIO
