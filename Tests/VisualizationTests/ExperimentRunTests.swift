@@ -118,7 +118,7 @@ import TensorCore
     /// rerun this test and paste the listing it prints.
     static let pinned: [String: String] = [
         "block1_conv2/featuremaps.png": "7729687214de4e5a01b8dbc76bae7c98175ea4536ff68cd32dbf2d96088e3fd6",
-        "config.json": "8876831bc1a54cbb0735e88e89f04569976c43570943d686249e89334a6cc60b",
+        "config.json": "becc6145c80d462cbb684d782745133098db830dad3937c24c09d2bb7e64d0b4",
         "conv2_1/filter_0001.html": "f74f67f5401efe4b85cad92918583afe8367be4d04882db0397da406f01f5a01",
         "conv2_1/filter_0002.html": "63f05be8d33b8921a673d58874eab867809837632096779a9108673d67c2414d",
         "conv2_1/grid-keras2016-seed0.png": "856bfb43936ca0704ab6835f8375dbedd531c3cb250fb9204978e91cf51c5afb",
@@ -137,7 +137,7 @@ import TensorCore
         "conv2_1/patches/part001.json": "744ad712e5fdb6f6258c830e07e025b399424057829310b3ebc4da80d49b73cb",
         "featuremaps-photo.png": "5bca50ea5c54f8d1e7f27628244eefd7076005638cce7707c1825c2763c5cdc4",
         "index.html": "9f37d5713b0172562ce5ee7aae9a2e204b03c649d6c97095aa6617207f7b9244",
-        "manifest.json": "c730cdc43cc65b755aea7540872527e81472b2ddd74f9a881d8136341cf5c6bc",
+        "manifest.json": "72abdff3911af32fcfa5d21e5a0e31f2b67c14e2abd5a6379396bcb0aec6becd",
         "units/featuremaps-block1_conv2.json": "d706cda2a738dbf3d0ea046758fb0dde1d0d8fde096470ac31bb0a6e95d5bcba",
         "units/filters-conv2_1-keras2016-seed0-batch000.json": "787009a82127ae9e8bfb45a5fa95e05c362d96cab28766de1c682bb4e6b63e5e",
         "units/filters-conv2_1-keras2016-seed0-batch001.json": "4ecce354e70e018cbd3304a098c72f70c6887288db3cea65499f1ea84442f1a3",

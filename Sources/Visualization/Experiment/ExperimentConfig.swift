@@ -48,6 +48,20 @@ public struct ExperimentConfig: Codable, Equatable {
     public enum FilterChoice: Codable, Equatable {
         case same(String)
         case perLayer([String: String])
+
+        /// Written as the config says it: a string, or an object of strings per layer.
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case let .same(spec): try container.encode(spec)
+            case let .perLayer(map): try container.encode(map)
+            }
+        }
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let spec = try? container.decode(String.self) { self = .same(spec) } else { self = .perLayer(try container.decode([String: String].self)) }
+        }
     }
 
     public var name: String
