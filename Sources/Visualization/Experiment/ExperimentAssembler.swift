@@ -104,22 +104,32 @@ struct ExperimentAssembler {
             }
             let merged = try PatchSearch.merge(try parts.map { try store.readJSON(PatchSearchResult.self, from: $0) })
             let scoreLayer = try plan.scoreLayer(layer)
+            // Gallery rows: the filter's first preference image (or a blank) labelled with its index, then its
+            // patches best first, blanks where there are fewer than `top`.
+            let size = config.patches.cropSize
+            let blank = Image(width: size, height: size, channels: 3, fill: .white)
             var tiles: [Image] = [], labels: [String] = []
             for filter in filters {
-                for (rank, patch) in ExperimentPatches.patches(in: merged, layer: scoreLayer, filter: filter).enumerated() {
+                let found = ExperimentPatches.patches(in: merged, layer: scoreLayer, filter: filter)
+                guard !found.isEmpty else { continue }
+                let preference = plan.presets.first.flatMap { seedEntries[filter]?[$0.name]?.first }
+                tiles.append(try preference.map { try Image(contentsOf: store.url($0.image)).resized(width: size, height: size) } ?? blank)
+                labels.append("#\(filter)")
+                for (rank, patch) in found.enumerated() {
                     let crop = try PatchSearch.crop(patch, size: config.patches.cropSize)
                     let path = ExperimentLayout.patchCrop(layer: layer, filter: filter, rank: rank + 1)
                     try store.write(crop, to: path)
                     tiles.append(crop)
-                    labels.append(rank == 0 ? "#\(filter) \(Self.short(patch.activation))" : Self.short(patch.activation))
+                    labels.append(HTML.number(patch.activation))  // short enough for small crops; rows are filters in order
                     patchesByFilter[filter, default: []].append(.init(
                         rank: rank + 1, activation: patch.activation, photo: ExperimentPatches.photoName(patch, folder: plan.photoFolder),
                         sha256: patch.imageSHA256, scale: patch.scale, row: patch.row, column: patch.column, rect: patch.rect, crop: path))
                 }
+                for _ in found.count..<max(found.count, config.patches.top) { tiles.append(blank); labels.append("") }
             }
             if !tiles.isEmpty {
                 gallery = ExperimentLayout.patchGallery(layer: layer)
-                try store.write(try Image.grid(tiles, labels: labels, layout: GridLayout(columns: config.patches.top)), to: gallery!)
+                try store.write(try Image.grid(tiles, labels: labels, layout: GridLayout(columns: config.patches.top + 1)), to: gallery!)
             }
             photoCount = merged.imageCount
             skipped = merged.skipped.map { SkippedFile(path: ($0.path as NSString).lastPathComponent, reason: $0.reason) }
@@ -150,6 +160,4 @@ struct ExperimentAssembler {
                      patchPhotos: photoCount, skippedPhotos: skipped, filters: summaries)
     }
 
-    /// Three significant digits, for labels.
-    static func short(_ v: Float) -> String { String(format: "%.3g", Double(v)) }
 }

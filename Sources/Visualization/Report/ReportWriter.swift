@@ -79,10 +79,10 @@ struct ReportWriter {
             }
         }
         if let gallery = layer.patchGallery {
-            s += "<h3>Top photo patches · one row per filter, best first · \(layer.patchPhotos ?? 0) photos</h3>\n"
+            s += "<h3>Top photo patches over \(layer.patchPhotos ?? 0) photos · one row per filter: its image, then its patches best first</h3>\n"
             // Small crops are shown enlarged (about 96 px each) so that a row of patches reads at a glance.
             let crop = manifest.config.patches.cropSize, columns = manifest.config.patches.top
-            let width = min(1064, (columns * (crop + 4) + 4) * max(1, 96 / crop))
+            let width = min(1064, ((columns + 1) * (crop + 4) + 4) * max(1, 96 / crop))
             s += "<figure class=\"wide\"><a href=\"\(e(gallery))\"><img style=\"width: \(width)px; image-rendering: pixelated\" src=\"\(e(gallery))\" alt=\"patch gallery of \(e(layer.layer))\"></a></figure>\n"
             if let skipped = layer.skippedPhotos, !skipped.isEmpty {
                 s += "<p>Skipped photos: " + skipped.map { "\(e($0.path)) (\(e($0.reason)))" }.joined(separator: "; ") + "</p>\n"
