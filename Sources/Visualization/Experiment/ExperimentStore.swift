@@ -14,10 +14,14 @@ public struct ExperimentStore {
 
     public func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
 
-    /// Writes bytes atomically (creating folders), returning their sha256.
+    /// Writes bytes atomically (creating folders), returning their sha256. A file that already holds exactly these
+    /// bytes is left alone, so shards that all write the same file (config.json) do not race on it.
     @discardableResult
     public func write(_ bytes: [UInt8], to relative: String) throws -> String {
         let target = url(relative)
+        if let existing = FileManager.default.contents(atPath: target.path), existing.elementsEqual(bytes) {
+            return SHA256.hex(of: existing)
+        }
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         try writeAtomically(bytes, to: target)
         return SHA256.hex(of: Data(bytes))
