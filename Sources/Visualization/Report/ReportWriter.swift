@@ -122,7 +122,8 @@ struct ReportWriter {
         if let next { s += "<a href=\"\(cardLink(next))\">filter \(next.filter) ›</a>" }
         s += "</nav>\n<h1>\(e(layer.layer)) · filter \(filter.filter) "
         if !filter.presets.isEmpty { s += dead ? "<span class=\"badge dead\">dead</span>" : "<span class=\"badge alive\">alive</span>" }
-        s += "</h1>\n<p class=\"lead\">\(e(manifest.model)); scores, peaks and patch activations all read <code>\(e(layer.scoreTensor))</code>.</p>\n"
+        let reads = filter.patches.isEmpty ? "scores and peaks read" : "scores, peaks and patch activations all read"
+        s += "</h1>\n<p class=\"lead\">\(e(manifest.model)); \(reads) <code>\(e(layer.scoreTensor))</code>.</p>\n"
 
         if !filter.presets.isEmpty {
             s += "<section class=\"card\">\n<h2>Numbers</h2>\n<table>\n<tr><th>preset</th><th class=\"num\">mean score</th><th class=\"num\">score spread</th>"
