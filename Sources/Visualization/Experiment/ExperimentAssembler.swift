@@ -58,7 +58,7 @@ struct ExperimentAssembler {
     static let definitions: [String: String] = [
         "score": "the engine's score: spatial mean of the score tensor on the optimised image at the optimisation size, no transforms",
         "peak": "maximum over positions of the score tensor on the saved 8-bit preference image",
-        "bestPatchActivation": "maximum over positions of the score tensor on the best photo (shorter side 224 px), from the patch search",
+        "bestPatchActivation": "maximum over positions of the score tensor over all photos as the patch search sees them (the patch's scale: its shorter side in px, 0 = resized to 256 and centre-cropped to 224)",
         "peakOverBestPatch": "the best seed's peak divided by bestPatchActivation (the same tensor): above 1, the synthetic image excites the filter more than any photo",
         "seedCorrelation": "mean pairwise Pearson correlation of the seeds' saved images (RGB bytes); near 1: the same picture every seed",
         "scoreSpread": "max - min of the seeds' scores",

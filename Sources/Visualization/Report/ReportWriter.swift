@@ -112,6 +112,11 @@ struct ReportWriter {
 
     // MARK: Cards
 
+    /// How the patch search saw the photos: scale 0 is torchvision's evaluation view.
+    static func view(_ scale: Int) -> String {
+        scale == 0 ? "resized to 256 and centre-cropped to 224 px" : "shorter side \(scale) px"
+    }
+
     func cardPage(layer: M.LayerSummary, filter: M.FilterSummary, previous: M.FilterSummary?, next: M.FilterSummary?) -> String {
         let root = "../"
         func link(_ path: String) -> String { e(root + path) }
@@ -157,7 +162,7 @@ struct ReportWriter {
                 s += "<figure class=\"patch\"><img src=\"\(link(patch.crop))\" alt=\"patch \(patch.rank)\">"
                 s += "<figcaption>#\(patch.rank) · \(HTML.number(patch.activation))<br>\(e(patch.photo))</figcaption></figure>\n"
             }
-            s += "</div>\n<p class=\"lead\">The receptive field of the strongest position in each photo (shorter side \(filter.patches.first?.scale ?? 0) px), best first.</p>\n</section>\n"
+            s += "</div>\n<p class=\"lead\">The receptive field of the strongest position in each photo (\(Self.view(filter.patches.first?.scale ?? 0))), best first.</p>\n</section>\n"
         }
         return HTML.page(title: "\(layer.layer) filter \(filter.filter) · \(manifest.name)", root: root,
                          header: "\(e(manifest.name)) / \(e(layer.layer)) / filter \(filter.filter)", body: s)
