@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "TensorCore"),
         .target(name: "Checkpoints"),
         .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "ImageIO"]),
-        .target(name: "Visualization", dependencies: ["TensorCore", "Models", "ImageIO"]),
+        .target(name: "Visualization", dependencies: ["TensorCore", "Models", "ImageIO", "Checkpoints"]),
 
         // MARK: The command-line tool: thin, all file output and progress live here.
         .executableTarget(name: "filtervis", dependencies: [

@@ -17,8 +17,8 @@ struct FilterVis: ParsableCommand {
             Exit status: 0 on success, 1 when an input cannot be used (one line on stderr naming the file \
             and the reason), 2 on a usage error.
             """,
-        subcommands: [VisualizeCommand.self, PatchesCommand.self, CardCommand.self, ForwardCommand.self, ImageCommand.self,
-                      WeightsCommand.self])
+        subcommands: [VisualizeCommand.self, PatchesCommand.self, CardCommand.self, FeatureMapsCommand.self,
+                      ForwardCommand.self, RunCommand.self, MergeCommand.self, ImageCommand.self, WeightsCommand.self])
 
     /// Runs with filtervis's exit codes (see `runCommandLine`).
     static func main() {

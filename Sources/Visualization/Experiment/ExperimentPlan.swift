@@ -1,0 +1,133 @@
+import Foundation
+import Models
+
+/// A config resolved against the network and the photo folder: the exact filters, presets, photos and units.
+public struct ExperimentPlan {
+    public let config: ExperimentConfig
+    public let network: Network
+    /// Filter indices per visualised layer, sorted.
+    public let filters: [String: [Int]]
+    /// Each preset with the config's overrides applied, in config order.
+    public let presets: [Preset]
+    /// The photo folder (absolute) and its photos' file names, sorted; empty when no output needs photos.
+    public let photoFolder: URL
+    public let photos: [String]
+    public let units: [WorkUnit]
+
+    /// Resolves `config`; throws naming the key when a layer, filter, preset or photo does not exist.
+    public init(config: ExperimentConfig, network: Network, file: String) throws {
+        func fail(_ reason: String) -> ExperimentError { ExperimentError(file: file, reason: reason) }
+        func wrap<T>(_ key: String, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch let e as ExperimentError { throw e } catch { throw fail("'\(key)': \(error)") }
+        }
+        guard config.model == network.name else { throw fail("'model' is \(config.model) but the network is \(network.name)") }
+        self.config = config
+        self.network = network
+
+        var filters: [String: [Int]] = [:]
+        if case let .perLayer(map) = config.filters, let stray = map.keys.sorted().first(where: { !config.layers.contains($0) }) {
+            throw fail("'filters' names the layer '\(stray)', which is not in 'layers' (\(config.layers.joined(separator: ", ")))")
+        }
+        let allLayers = Array(Set(config.layers + config.patchLayers)).sorted()
+        for layer in allLayers {
+            let index = try wrap("layers") { try network.layerIndex(layer) }
+            let spec = config.layers.contains(layer) ? config.filterSpec(for: layer) : "all"
+            filters[layer] = try wrap("filters") { try FilterSelection.parse(spec, channels: network.channels(at: index), layer: layer) }
+        }
+        self.filters = filters
+
+        let presets = try config.presets.map { name in
+            var preset = try wrap("preset") { try Preset.named(name) }
+            if let size = config.overrides.size { preset.size = size }
+            if let steps = config.overrides.steps { preset.steps = steps }
+            if let lr = config.overrides.lr { preset.method = preset.method.withRate(lr) }
+            return preset
+        }
+        self.presets = presets
+
+        let photoFolder = ExperimentPlan.resolvePhotoFolder(config.photos)
+        self.photoFolder = photoFolder
+        let needsPhotos = config.outputs.contains(.patches) || config.outputs.contains(.featuremaps)
+        if config.outputs.contains(.patches) {
+            let urls = try wrap("photos") { try PatchSearch.imageFiles(in: photoFolder) }
+            guard !urls.isEmpty else { throw fail("'photos': \(photoFolder.path) has no .jpg/.png photos (run `make photos`)") }
+            photos = urls.map(\.lastPathComponent)
+        } else {
+            photos = []
+        }
+        let photos = self.photos
+        if needsPhotos, let maps = config.featuremaps {
+            for layer in maps.layers { _ = try wrap("featuremaps.layers") { try network.layerIndex(layer) } }
+            let photo = ExperimentPlan.photoURL(maps.photo, folder: photoFolder)
+            guard FileManager.default.fileExists(atPath: photo.path) else {
+                throw fail("'featuremaps.photo': \(photo.path) does not exist (a name inside \(photoFolder.path), or a path)")
+            }
+        }
+
+        var units: [WorkUnit] = []
+        if config.outputs.contains(.filters) {
+            for layer in config.layers {
+                for preset in presets {
+                    for seed in config.seeds {
+                        let list = filters[layer]!
+                        for (b, start) in stride(from: 0, to: list.count, by: config.batch).enumerated() {
+                            let batch = Array(list[start..<min(start + config.batch, list.count)])
+                            units.append(.filters(layer: layer, preset: preset.name, seed: seed, batch: b, filters: batch))
+                        }
+                    }
+                }
+            }
+        }
+        if config.outputs.contains(.patches) {
+            for layer in config.patchLayers {
+                for (part, start) in stride(from: 0, to: photos.count, by: config.patches.imagesPerUnit).enumerated() {
+                    let subset = Array(photos[start..<min(start + config.patches.imagesPerUnit, photos.count)])
+                    units.append(.patches(layer: layer, part: part, images: subset))
+                }
+            }
+        }
+        if config.outputs.contains(.featuremaps), let maps = config.featuremaps {
+            for layer in maps.layers { units.append(.featuremaps(layer: layer)) }
+        }
+        self.units = units
+    }
+
+    /// The photo folder: the configured one (relative to the working directory), else `$FILTERVIS_CACHE/photos`.
+    public static func resolvePhotoFolder(_ configured: String?) -> URL {
+        guard let configured else { return ModelCatalog.cacheDirectory.appendingPathComponent("photos", isDirectory: true) }
+        let expanded = (configured as NSString).expandingTildeInPath
+        return URL(fileURLWithPath: expanded, isDirectory: true).standardizedFileURL
+    }
+
+    /// A photo named in the config: a file name inside `folder`, or a path (containing '/').
+    public static func photoURL(_ name: String, folder: URL) -> URL {
+        name.contains("/") ? URL(fileURLWithPath: (name as NSString).expandingTildeInPath) : folder.appendingPathComponent(name)
+    }
+
+    public func preset(named name: String) -> Preset { presets.first { $0.name == name }! }
+
+    /// The tensor a layer's scores and patches are read from: the conv's post-ReLU output (its own name for
+    /// anything else), as the visualisation engine scores it.
+    public func scoreLayer(_ layer: String) throws -> String {
+        let job = try VisualizationJob(network: network, layer: layer, filters: [0], preset: presets.first ?? .standard, seed: 0)
+        return network.layerName(try network.layerIndex(job.taps.score))
+    }
+
+    /// The network's provenance without machine-specific paths (the weights file by name and sha256).
+    public var weights: [String: String] {
+        var w = network.provenance
+        if let file = w["file"] { w["file"] = (file as NSString).lastPathComponent }
+        return w
+    }
+}
+
+extension AscentMethod {
+    /// The same method with its learning rate or step size replaced (internal: the CLI has its own).
+    func withRate(_ rate: Float) -> AscentMethod {
+        switch self {
+        case .adam: return .adam(learningRate: rate)
+        case .normalizedGradient: return .normalizedGradient(stepSize: rate)
+        case let .sgd(_, momentum): return .sgd(learningRate: rate, momentum: momentum)
+        }
+    }
+}

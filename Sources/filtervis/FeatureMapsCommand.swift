@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Models
+import Visualization
+
+/// `filtervis featuremaps`: a labelled grid of a layer's channel maps for one photo.
+struct FeatureMapsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "featuremaps",
+        abstract: "Show every channel map of a layer for one photo, as a labelled grid.",
+        discussion: """
+        The photo's shorter side is resized to --size and centre-cropped to a square, then run through the
+        network to --layer. Each channel map is scaled to its own range (black = its minimum, white = its
+        maximum) and drawn --tile pixels square, labelled by channel index. Writes DIR/LAYER.png and DIR/input.png.
+
+        Example:
+          filtervis featuremaps --layer block3_conv3 --image ~/.cache/filtervis/photos/Dune.jpg --out /tmp/maps
+        """)
+
+    @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")).")
+    var model = "vgg16"
+
+    @Option(help: "Layer: block1_conv2, relu3_3, conv5 (AlexNet), pool2, ...")
+    var layer: String
+
+    @Option(help: "The photo (JPEG or PNG).")
+    var image: String
+
+    @Option(help: "Input size in pixels (square crop).")
+    var size = 224
+
+    @Option(help: "Pixels per channel tile.")
+    var tile = 96
+
+    @Option(help: "Weights file to use instead of the cached import.")
+    var weights: String?
+
+    @Option(help: "Output folder (created if missing).")
+    var out: String
+
+    func validate() throws {
+        if size < 16 { throw ValidationError("--size must be at least 16") }
+        if tile < 8 { throw ValidationError("--tile must be at least 8") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let dir = URL(fileURLWithPath: out, isDirectory: true)
+            try OutputFolder.prepare(dir)
+            let network = try WeightsFetcher.loadNetwork(model: model, weights: weights)
+            let input = try FeatureMaps.input(photo: URL(fileURLWithPath: image), size: size)
+            let activations = try FeatureMaps.activations(network: network, layer: layer, input: input)
+            let grid = try FeatureMaps.grid(activations, tile: tile)
+            try input.write(to: dir.appendingPathComponent("input.png"))
+            try grid.write(to: dir.appendingPathComponent("\(layer).png"))
+            log("featuremaps: \(activations.shape[1]) channel map(s) of \(layer) (\(activations.shape[2]) x \(activations.shape[3])) -> \(dir.path)/\(layer).png")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Models
+import Visualization
+
+/// `filtervis merge`: assembles an experiment whose units were computed by several shards.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Assemble a sharded experiment's outputs once every shard has finished.",
+        discussion: """
+        Reads OUT/config.json (written by `filtervis run`), checks that every unit has a current done-record,
+        merges the patch searches exactly (PatchSearch.merge) and writes the grids, galleries, manifest.json and
+        the report: the same bytes as one unsharded run, apart from manifest.json's `timings`.
+        """)
+
+    @Argument(help: "The experiment's output folder (e.g. Outputs/alexnet-all).")
+    var folder: String
+
+    @Option(help: "Weights file to use instead of the cached import.")
+    var weights: String?
+
+    func run() throws {
+        try runReportingErrors {
+            let dir = URL(fileURLWithPath: folder, isDirectory: true)
+            let configFile = dir.appendingPathComponent("config.json")
+            guard let data = FileManager.default.contents(atPath: configFile.path) else {
+                throw CLIError("\(configFile.path) is missing: this is not an experiment folder (run `filtervis run CONFIG --shard i/n` first)")
+            }
+            let config: ExperimentConfig
+            do { config = try JSONDecoder().decode(ExperimentConfig.self, from: data) } catch {
+                throw CLIError("\(configFile.path): unreadable (\(error)); rerun `filtervis run` to rewrite it")
+            }
+            let network = try WeightsFetcher.loadNetwork(model: config.model, weights: weights)
+            let plan = try ExperimentPlan(config: config, network: network, file: configFile.path)
+            let runner = ExperimentRunner(plan: plan, output: dir)
+            let missing = try runner.missingUnits()
+            if !missing.isEmpty {
+                let shown = missing.prefix(8).map(\.id).joined(separator: ", ")
+                throw CLIError("\(folder): \(missing.count) of \(plan.units.count) unit(s) are not done (\(shown)\(missing.count > 8 ? ", ..." : "")); "
+                               + "rerun the shards that own them (or `filtervis run` without --shard)")
+            }
+            // Every unit is done, so running assembles without computing anything.
+            let summary = try runner.run(shard: .whole)
+            log(String(format: "merge: assembled %d unit(s) into %@/index.html and manifest.json in %.1f s", plan.units.count, dir.path, summary.wallSeconds))
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import Checkpoints
+import Foundation
+import Testing
+import TensorCore
+@testable import Visualization
+
+/// A small pinned experiment: its files are pinned by hash, and threads, sharding and resuming change no byte.
+@Suite(.serialized) struct ExperimentRunTests {
+    /// 2 filters, 4 steps, 48 px, 2 seeds, patches over 3 photos in 2 units, one feature-map layer.
+    static let pinnedConfig = """
+    // The pinned test experiment (see ExperimentRunTests).
+    {
+      name: 'pinned',
+      layers: ['conv2_1'],
+      filters: '1-2',
+      preset: 'keras2016',          // no warm-up: 4 steps already give live filters
+      overrides: {size: 48, steps: 4},
+      seeds: [0, 1],
+      batch: 1,                     // one unit per filter, so sharding splits them
+      photos: '\(TestPhotos.folder.path)',
+      patches: {top: 2, imagesPerUnit: 2, cropSize: 24},
+      featuremaps: {layers: ['block1_conv2'], photo: 'Dune.jpg', size: 32, tile: 16},
+    }
+    """
+
+    static func plan() throws -> ExperimentPlan {
+        try TestPhotos.prepare()
+        let config = try ExperimentConfig.parse(pinnedConfig, file: "pinned.json5", defaultName: "pinned")
+        return try ExperimentPlan(config: config, network: Pretrained.vgg16, file: "pinned.json5")
+    }
+
+    static func freshFolder(_ name: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("filtervis-experiment-tests/\(name)")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @discardableResult
+    static func run(into dir: URL, shard: Shard = .whole, threads: Int = 2) throws -> ExperimentRunner.Summary {
+        let runner = ExperimentRunner(plan: try plan(), output: dir)
+        return try Parallel.withThreads(threads) { try runner.run(shard: shard) }
+    }
+
+    @Test func producesThePinnedTreeOfFiles() throws {
+        let dir = try Self.freshFolder("pinned")
+        let summary = try Self.run(into: dir)
+        #expect(summary.assembled && summary.missing.isEmpty && summary.skipped.isEmpty)
+        #expect(summary.computed.count == 7)  // 2 filters x 2 seeds, 2 patch parts, 1 feature-map layer
+        let tree = try TreeDigest(dir)
+        #expect(tree.paths == Self.pinned.keys.sorted(), "files: \(tree.paths)")
+        let changed = tree.paths.filter { tree.hashes[$0] != Self.pinned[$0] }
+        #expect(changed.isEmpty, "changed: \(changed); the whole tree now:\n\(tree.listing)")
+        #expect(!tree.paths.contains { $0.contains(".tmp") })
+
+        // The numbers behind the files are sane: live filters, patches best first, and the peak is measured on
+        // the same tensor as the patches (relu2_1).
+        let manifest = try ExperimentStore(root: dir).readJSON(ExperimentManifest.self, from: "manifest.json")
+        let layer = try #require(manifest.layers.first)
+        #expect(layer.scoreTensor == "relu2_1")
+        for filter in layer.filters {
+            #expect(filter.patches.count == 2)
+            #expect(filter.patches[0].activation >= filter.patches[1].activation)
+            #expect(filter.bestPatchActivation == filter.patches[0].activation)
+            let summary = try #require(filter.presets.first)
+            #expect(summary.seeds.map(\.seed) == [0, 1])
+            #expect(summary.seedCorrelation != nil)
+        }
+        #expect(manifest.timings.networkSeconds > 0 && manifest.timings.networkShare > 0 && manifest.timings.networkShare <= 1)
+    }
+
+    @Test func oneAndTwoThreadsGiveTheSameBytes() throws {
+        let one = try Self.freshFolder("threads1"), two = try Self.freshFolder("threads2")
+        try Self.run(into: one, threads: 1)
+        try Self.run(into: two, threads: 2)
+        let a = try TreeDigest(one), b = try TreeDigest(two)
+        #expect(a.hashes == b.hashes, "differ: \(a.differences(from: b))")
+    }
+
+    @Test func shardsThenMergeEqualsOneRun() throws {
+        let whole = try Self.freshFolder("whole"), sharded = try Self.freshFolder("sharded")
+        try Self.run(into: whole)
+        let first = try Self.run(into: sharded, shard: Shard(index: 0, count: 2))
+        #expect(!first.assembled && !first.missing.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: sharded.appendingPathComponent("manifest.json").path))
+        let second = try Self.run(into: sharded, shard: Shard(index: 1, count: 2))
+        #expect(Set(first.computed).isDisjoint(with: second.computed))
+        #expect(first.computed.count + second.computed.count == 7)
+        #expect(second.assembled)  // the last shard to finish assembles; `merge` does the same explicitly:
+        let merged = try Self.run(into: sharded)
+        #expect(merged.computed.isEmpty && merged.assembled)
+        let a = try TreeDigest(whole), b = try TreeDigest(sharded)
+        #expect(a.hashes == b.hashes, "differ: \(a.differences(from: b))")
+    }
+
+    @Test func resumingRecomputesOnlyTheMissingUnit() throws {
+        let dir = try Self.freshFolder("resume")
+        try Self.run(into: dir)
+        let before = try TreeDigest(dir)
+        let again = try Self.run(into: dir)
+        #expect(again.computed.isEmpty && again.skipped.count == 7)
+
+        // Delete one unit's files: only that unit runs again, and the outputs come back byte for byte.
+        let unit = "filters-conv2_1-keras2016-seed1-batch001"
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("conv2_1/keras2016/seed1/filter_0002.png"))
+        let resumed = try Self.run(into: dir)
+        #expect(resumed.computed == [unit])
+        // A damaged file counts as missing too (its sha256 no longer matches the done-record).
+        try Data("x".utf8).write(to: dir.appendingPathComponent("conv2_1/patches/part001.json"))
+        #expect(try Self.run(into: dir).computed == ["patches-conv2_1-part001"])
+        let after = try TreeDigest(dir)
+        #expect(before.hashes == after.hashes, "differ: \(before.differences(from: after))")
+    }
+
+    /// sha256 of every file of the pinned run (timing files left out, manifest.json with zeroed timings), from
+    /// this machine's build (host CPU target). The patch files (patches.json, part*.json, patches/*.png, the
+    /// cards, index.html, manifest.json) come from the PatchSearch stub and change when the real one lands:
+    /// rerun this test and paste the listing it prints.
+    static let pinned: [String: String] = [
+        "block1_conv2/featuremaps.png": "7729687214de4e5a01b8dbc76bae7c98175ea4536ff68cd32dbf2d96088e3fd6",
+        "config.json": "becc6145c80d462cbb684d782745133098db830dad3937c24c09d2bb7e64d0b4",
+        "conv2_1/filter_0001.html": "f74f67f5401efe4b85cad92918583afe8367be4d04882db0397da406f01f5a01",
+        "conv2_1/filter_0002.html": "63f05be8d33b8921a673d58874eab867809837632096779a9108673d67c2414d",
+        "conv2_1/grid-keras2016-seed0.png": "856bfb43936ca0704ab6835f8375dbedd531c3cb250fb9204978e91cf51c5afb",
+        "conv2_1/grid-keras2016-seed1.png": "8c86adad525e7764573d304ab7e5a0beec48db6756fc90520a8880f75acb89ab",
+        "conv2_1/keras2016/seed0/filter_0001.png": "9c309d79b98ea0c245c0d1e343b48bc5e6e1074425e64cbdea8132fdddfcb497",
+        "conv2_1/keras2016/seed0/filter_0002.png": "8eabe2697d958f308a6894e185aaf4a7927609d05529685f12ab4254c6bb9f88",
+        "conv2_1/keras2016/seed1/filter_0001.png": "99278f8661c2bd776e3309780368671b9e6b3a8ab09997224c64d2b68db8a825",
+        "conv2_1/keras2016/seed1/filter_0002.png": "5599acdad7f02aa991113454eeb5f30a86c643ba0a1cb580f6630e799a6c6784",
+        "conv2_1/patches.json": "204c910fd98e8c0728bc9ca1b43ece32505a42fb79509a5400926cbc088e7bb6",
+        "conv2_1/patches.png": "22c17709d7057924cb78fc4897f2bec99541833297adc9155b78a6045ab93018",
+        "conv2_1/patches/filter_0001_1.png": "b68e84412da98a13ddc73514069da44c04f229b04d3b7523b0fe2b482ddaee07",
+        "conv2_1/patches/filter_0001_2.png": "63ea2d362ab30768735933423a7a4821369d9bd895d2d0151eb29a0004355365",
+        "conv2_1/patches/filter_0002_1.png": "c9f277c4c51cd8f10e52c2551e8937aa6035de42668c49ee3f8a3dcf21b8ba95",
+        "conv2_1/patches/filter_0002_2.png": "12c8cdb99d4f025b324e940db88341df173878e83e1accf61259c06eddd89953",
+        "conv2_1/patches/part000.json": "8968832b70504053fba7dbf37c6e7585e317723d6664baabb98340db644127f9",
+        "conv2_1/patches/part001.json": "744ad712e5fdb6f6258c830e07e025b399424057829310b3ebc4da80d49b73cb",
+        "featuremaps-photo.png": "5bca50ea5c54f8d1e7f27628244eefd7076005638cce7707c1825c2763c5cdc4",
+        "index.html": "2848cd629bb42599bb329a97cebf4567bc5e50221d4085696f4ae7b2f00993b7",
+        "manifest.json": "bcb0dfe3af7952f77b76bb7358c4e143cab2ec328eeb75ec8a1f6414e61efe6a",
+        "units/featuremaps-block1_conv2.json": "d706cda2a738dbf3d0ea046758fb0dde1d0d8fde096470ac31bb0a6e95d5bcba",
+        "units/filters-conv2_1-keras2016-seed0-batch000.json": "787009a82127ae9e8bfb45a5fa95e05c362d96cab28766de1c682bb4e6b63e5e",
+        "units/filters-conv2_1-keras2016-seed0-batch001.json": "4ecce354e70e018cbd3304a098c72f70c6887288db3cea65499f1ea84442f1a3",
+        "units/filters-conv2_1-keras2016-seed1-batch000.json": "baca34998642253bdadcece17d75c21488a03702f1a4b5387b24a525893851c7",
+        "units/filters-conv2_1-keras2016-seed1-batch001.json": "75be7af600231b9c0699fd703ea1cf98a063179cf9807c9855159bba8c009db0",
+        "units/patches-conv2_1-part000.json": "8a805c084ab29d718e032b9875cca9c908c185c0251b6f6d9222227337acc594",
+        "units/patches-conv2_1-part001.json": "a12cfdc1e876d904d1ccdfe98e36358b1fcba8b8f85b88e624e02fc0837d89e0",
+    ]
+}
+
+/// The test photos: 3 of the cached photos, copied to a fixed folder so that paths in the outputs are pinned.
+enum TestPhotos {
+    static let folder = URL(fileURLWithPath: "/tmp/filtervis-test-photos", isDirectory: true)
+    static let names = ["Aqua.jpg", "Blinds.jpg", "Dune.jpg"]
+
+    static func prepare() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let cache = ProcessInfo.processInfo.environment["FILTERVIS_CACHE"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/filtervis")
+        for name in names where !FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) {
+            try FileManager.default.copyItem(at: cache.appendingPathComponent("photos/\(name)"), to: folder.appendingPathComponent(name))
+        }
+    }
+}
+
+/// Every file of an output folder with its sha256; timing files are left out and manifest.json is hashed with
+/// its `timings` zeroed, since only those differ between identical runs.
+struct TreeDigest {
+    let hashes: [String: String]
+
+    init(_ root: URL) throws {
+        var hashes: [String: String] = [:]
+        let files = FileManager.default.enumerator(atPath: root.path)!.compactMap { $0 as? String }
+        for relative in files {
+            let url = root.appendingPathComponent(relative)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            if relative.hasSuffix(".timing.json") { continue }
+            var data = try Data(contentsOf: url)
+            if relative == "manifest.json" {
+                var manifest = try JSONDecoder().decode(ExperimentManifest.self, from: data)
+                manifest.timings = .init(wallSeconds: 0, unitSeconds: 0, networkSeconds: 0, networkShare: 0, assembleSeconds: 0, threads: 0, units: [:])
+                data = Data(try ExperimentStore.json(manifest))
+            }
+            hashes[relative] = SHA256.hex(of: data)
+        }
+        self.hashes = hashes
+    }
+
+    var paths: [String] { hashes.keys.sorted() }
+    var listing: String { paths.map { "\($0) \(hashes[$0]!)" }.joined(separator: "\n") }
+
+    func differences(from other: TreeDigest) -> [String] {
+        Set(hashes.keys).union(other.hashes.keys).sorted().filter { hashes[$0] != other.hashes[$0] }
+    }
+}
