@@ -22,6 +22,9 @@ echo "bench: filtervis, $THREADS thread(s)" >&2
 "$BIN" --threads "$THREADS" --seconds "$SECS" "${only[@]}" | tee "$OUT/ours.jsonl" >&2
 echo "bench: peers, $THREADS thread(s)" >&2
 python3 "$ROOT/Scripts/bench_peers.py" --threads "$THREADS" --seconds "$SECS" "${only[@]}" | tee "$OUT/peers.jsonl" >&2
+if [ -z "${ONLY:-}" ] || [[ patches_vgg16_conv5_3_photos40 == *"$ONLY"* ]]; then
+    python3 "$ROOT/Scripts/bench_patches.py" --threads "$THREADS" | tee -a "$OUT/peers.jsonl" >&2
+fi
 echo
 echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs; threads: $THREADS; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 "$ROOT/Scripts/bench_peers.py" --table "$OUT/ours.jsonl" "$OUT/peers.jsonl"

@@ -3,11 +3,12 @@
 #   weights   import of the Oxford VGG16 ONNX file to safetensors, and loading it (filtervis only; no peer loads ours)
 #   visualize `make visualize-conv3_1` (64 filters, default preset) vs the same job in PyTorch
 #             (Scripts/bench_visualize_torch.py, lucent style, same recipe, same thread count)
+#   lecture   `filtervis run Experiments/lecture-vgg16.json5`: wall time and the share spent in the network
 # Usage: Scripts/bench_jobs.sh path/to/filtervis   (THREADS=2, JOBS="weights visualize", FILTERS=64)
 set -euo pipefail
 BIN=${1:?usage: Scripts/bench_jobs.sh PATH/TO/filtervis}
 THREADS=${THREADS:-2}
-JOBS=${JOBS:-weights visualize}
+JOBS=${JOBS:-weights visualize lecture}
 FILTERS=${FILTERS:-64}
 CACHE=${FILTERVIS_CACHE:-$HOME/.cache/filtervis}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +40,11 @@ for job in $JOBS; do
       row "visualize VGG16 conv3_1, $FILTERS filters, default preset" "$(printf '%.1f' "$ours")" "$(printf '%.1f' "$peer")" \
           "$(echo "$ours / $peer" | bc -l | xargs printf '%.2f')"
       ;;
-    *) echo "bench_jobs: unknown job '$job' (weights, visualize)" >&2; exit 2 ;;
+    lecture)
+      "$BIN" run "$ROOT/Experiments/lecture-vgg16.json5" --out "$TMP/lecture" --threads "$THREADS" 2>/dev/null
+      read -r wall share < <(python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['timings']; print(t['wallSeconds'], t['networkShare'])" "$TMP/lecture/manifest.json")
+      row "experiment lecture-vgg16 (network share $(printf '%.1f%%' "$(echo "$share * 100" | bc -l)"))" "$(printf '%.1f' "$wall")" "-" "-"
+      ;;
+    *) echo "bench_jobs: unknown job '$job' (weights, visualize, lecture)" >&2; exit 2 ;;
   esac
 done

@@ -77,7 +77,9 @@ public func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
     guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
         throw ImageError(file: name, kind: .writeFailed, reason: "the folder \(folder.path) does not exist")
     }
-    let temporary = folder.appendingPathComponent(".\(name).\(ProcessInfo.processInfo.processIdentifier).tmp")
+    // Host, process and a random part: shards on different nodes writing to shared storage never collide.
+    let unique = "\(ProcessInfo.processInfo.hostName).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max))"
+    let temporary = folder.appendingPathComponent(".\(name).\(unique).tmp")
     do {
         try Data(bytes).write(to: temporary)
         // rename(2) replaces the target atomically within one file system (same folder, so same file system).
