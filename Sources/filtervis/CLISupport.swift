@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImageIO
+import Models
 
 /// A failed input or output: the CLI prints "filtervis: error: <message>" on stderr and exits with status 1.
 struct CLIError: Error, CustomStringConvertible {
@@ -91,4 +92,21 @@ struct DecodeOptionGroup: ParsableArguments {
     func options(alpha: AlphaHandling = .keep) -> DecodeOptions {
         DecodeOptions(alpha: alpha, applyOrientation: true, pixelLimit: maxPixels)
     }
+}
+
+/// The options of every command that runs a network: which model, and optionally which weights file.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")).")
+    var model = "vgg16"
+
+    @Option(help: "Weights file to use instead of the cached import (safetensors or a torchvision .pth).")
+    var weights: String?
+
+    func validate() throws {
+        // A wrong name is a usage error (exit 2), with the list of what exists.
+        do { _ = try ModelCatalog.spec(named: model) } catch { throw ValidationError("\(error)") }
+    }
+
+    /// The network, from --weights or the cache (fetched first when missing).
+    func loadNetwork() throws -> Network { try WeightsFetcher.loadNetwork(model: model, weights: weights) }
 }

@@ -23,8 +23,7 @@ struct CardCommand: ParsableCommand {
               --patches-index /tmp/p/index.json --out /tmp/card.png
         """)
 
-    @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")).")
-    var model = "vgg16"
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Layer: conv3_1, conv5_3, conv5 (AlexNet), ...")
     var layer: String
@@ -50,9 +49,6 @@ struct CardCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores). Results do not depend on it.")
     var threads: Int?
 
-    @Option(help: "Weights file to use instead of the cached import (safetensors or a torchvision .pth).")
-    var weights: String?
-
     @Option(help: "Output PNG file.")
     var out: String
 
@@ -63,7 +59,6 @@ struct CardCommand: ParsableCommand {
         if top < 1 { throw ValidationError("--top must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard ImageFormat.forWriting(path: out) == .png else { throw ValidationError("--out must name a .png file") }
-        _ = try ModelCatalog.spec(named: model)
         _ = try Preset.named(preset)
     }
 
@@ -72,7 +67,7 @@ struct CardCommand: ParsableCommand {
             if let threads { Parallel.threads = threads }
             let outURL = URL(fileURLWithPath: out)
             try OutputFolder.prepare(outURL.deletingLastPathComponent())
-            let network = try WeightsFetcher.loadNetwork(model: model, weights: weights)
+            let network = try modelOptions.loadNetwork()
             let index = try network.layerIndex(layer)
             let channels = network.channels(at: index)
             guard (0..<channels).contains(filter) else {

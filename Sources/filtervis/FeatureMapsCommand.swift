@@ -17,8 +17,7 @@ struct FeatureMapsCommand: ParsableCommand {
           filtervis featuremaps --layer block3_conv3 --image ~/.cache/filtervis/photos/Dune.jpg --out /tmp/maps
         """)
 
-    @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")).")
-    var model = "vgg16"
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Layer: block1_conv2, relu3_3, conv5 (AlexNet), pool2, ...")
     var layer: String
@@ -32,9 +31,6 @@ struct FeatureMapsCommand: ParsableCommand {
     @Option(help: "Pixels per channel tile.")
     var tile = 96
 
-    @Option(help: "Weights file to use instead of the cached import.")
-    var weights: String?
-
     @Option(help: "Output folder (created if missing).")
     var out: String
 
@@ -47,7 +43,7 @@ struct FeatureMapsCommand: ParsableCommand {
         try runReportingErrors {
             let dir = URL(fileURLWithPath: out, isDirectory: true)
             try OutputFolder.prepare(dir)
-            let network = try WeightsFetcher.loadNetwork(model: model, weights: weights)
+            let network = try modelOptions.loadNetwork()
             let input = try FeatureMaps.input(photo: URL(fileURLWithPath: image), size: size)
             let activations = try FeatureMaps.activations(network: network, layer: layer, input: input)
             let grid = try FeatureMaps.grid(activations, tile: tile)

@@ -11,15 +11,17 @@ struct ForwardCommand: ParsableCommand {
         commandName: "forward",
         abstract: "Run photos through a model to a layer: per-channel statistics, or the activations themselves.",
         discussion: """
-        Each photo is resized (shorter side to --resize, default 256) and centre-cropped to --crop (default 224),
-        torchvision's evaluation policy, then run to --layer only (nothing beyond it is computed).
-        Without --save, prints per channel: max, mean and the argmax position (row, column) for each photo.
-        With --save OUT.safetensors, writes the activations (one tensor per photo, named by file) for feature
-        extraction, with the model, layer and preprocessing in the file's metadata.
+        Each photo is resized (shorter side to --resize, default 256) and
+        centre-cropped to --crop (default 224), torchvision's evaluation policy,
+        then run to --layer only: nothing beyond it is computed.
+
+        Without --save, prints per channel the max, the mean and the argmax
+        position (row, column), for each photo. With --save OUT.safetensors,
+        writes the activations (one tensor per photo, named by file) with the
+        model, layer and preprocessing in the file's metadata.
         """)
 
-    @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")).")
-    var model = "vgg16"
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Layer to stop at (see README: conv3_1 is before its ReLU, relu3_1 after).")
     var layer: String
@@ -36,9 +38,6 @@ struct ForwardCommand: ParsableCommand {
     @Option(help: "Write the activations to this .safetensors file instead of printing statistics.")
     var save: String?
 
-    @Option(help: "Weights file instead of the cached import.")
-    var weights: String?
-
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
@@ -50,7 +49,7 @@ struct ForwardCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             if let threads { Parallel.threads = threads }
-            let network = try WeightsFetcher.loadNetwork(model: model, weights: weights)
+            let network = try modelOptions.loadNetwork()
             let index = try network.layerIndex(layer)
             var saved: [CheckpointTensor] = []
             for path in images {
@@ -65,7 +64,7 @@ struct ForwardCommand: ParsableCommand {
                 }
             }
             if let save {
-                let metadata = ["model": model, "layer": layer, "preprocessing": network.preprocessing.rawValue,
+                let metadata = ["model": modelOptions.model, "layer": layer, "preprocessing": network.preprocessing.rawValue,
                                 "input": "resize shorter side \(resize), centre crop \(crop), RGB /255"]
                 try SafeTensors.write(try Checkpoint(format: .safetensors, tensors: saved, metadata: metadata), to: save)
                 log("forward: wrote \(saved.count) activation tensor(s) to \(save)")

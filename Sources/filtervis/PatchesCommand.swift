@@ -39,8 +39,7 @@ struct PatchesCommand: ParsableCommand {
               --top 6 --images photos --out /tmp/a
         """)
 
-    @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")).")
-    var model = "vgg16"
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Layers, comma-separated: conv3_1,conv5_3 (conv, ReLU or pool layers).")
     var layers: String
@@ -69,9 +68,6 @@ struct PatchesCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores). Results do not depend on it.")
     var threads: Int?
 
-    @Option(help: "Weights file to use instead of the cached import (safetensors or a torchvision .pth).")
-    var weights: String?
-
     @Option(help: "Output folder (created if missing).")
     var out: String
 
@@ -82,7 +78,6 @@ struct PatchesCommand: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         _ = try parsedScales()
         if layerNames.isEmpty { throw ValidationError("--layers is empty; give e.g. --layers conv3_1,conv5_3") }
-        _ = try ModelCatalog.spec(named: model)
     }
 
     var layerNames: [String] { layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
@@ -110,7 +105,7 @@ struct PatchesCommand: ParsableCommand {
             // Everything that can be wrong is checked before the first photo is read.
             let outDir = URL(fileURLWithPath: out, isDirectory: true)
             try OutputFolder.prepare(outDir)
-            let network = try WeightsFetcher.loadNetwork(model: model, weights: weights)
+            let network = try modelOptions.loadNetwork()
             var selection: [String: [Int]] = [:]
             for layer in layerNames {
                 let index = try network.layerIndex(layer)

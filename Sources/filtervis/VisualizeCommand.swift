@@ -10,29 +10,35 @@ struct VisualizeCommand: ParsableCommand {
         commandName: "visualize",
         abstract: "Find the image each filter of a layer responds to most (activation maximisation).",
         discussion: """
-        Gradient ascent on the input image through the pretrained network, one image per filter, many filters per
-        batch. Writes into --out: filter_NNNN.png for each filter, grid.png (labelled by filter index, or ordered
-        by score with --sort score) and manifest.json (model, weights sha256, preprocessing, every setting, seed,
-        threads, version, wall time, and per filter its final score, score curve and a dead/alive flag).
+        Gradient ascent on the input image through the pretrained network, one
+        image per filter, many filters per batch. Writes into --out:
+          filter_NNNN.png  one image per filter
+          grid.png         labelled by filter index (--sort score: by score)
+          manifest.json    model, weights sha256, preprocessing, every setting,
+                           seed, threads, version, wall time; per filter its
+                           final score, score curve, dead/alive flag and its
+                           ratio to the best real photo (--photos)
 
         Presets:
-          default    FFT + decorrelated colour, lucid's transforms, Adam 0.05, 96 steps: 58 with the network seeing
-                     the image at half size, 38 at full size, with a 16-step redirected-ReLU warm-up. lucid-quality
-                     pictures for ~80% of lucid-64's work, and no filter left dead.
-          keras2016  the lecture's figures (Keras blog, 2016): 20 RMS-normalised ascent steps in raw input space
-                     from grey noise, shown with the blog's contrast stretch. The quick preview (~1 s per filter).
-          lucid      lucid's published defaults: 512 Adam steps at full size, no warm-up.
+          default    lucid's Fourier image, decorrelated colour and transforms,
+                     Adam 0.05, 96 steps: 58 with the network seeing the image
+                     at half size, then 38 at full size, and a 16-step
+                     redirected-ReLU warm-up so no filter stays dead
+          keras2016  the lecture's figures (Keras blog, 2016): 20 normalised
+                     ascent steps in raw input space from grey noise; the quick
+                     preview, about 1 s per filter
+          lucid      lucid's published defaults: 512 full-size Adam steps
 
-        The same command with the same --seed gives byte-identical images on any thread count; a filter's image
-        does not depend on which other filters are in the run.
+        The same --seed gives byte-identical images on any thread count, and a
+        filter's image does not depend on the other filters in the run.
 
         Examples:
           filtervis visualize --layer conv3_1 --out Outputs/vgg16/conv3_1
-          filtervis visualize --model alexnet --layer conv5 --filters 0-15 --preset keras2016 --out /tmp/a
+          filtervis visualize --model alexnet --layer conv5 --filters 0-15 \\
+              --preset keras2016 --out /tmp/alexnet-conv5
         """)
 
-    @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")).")
-    var model = "vgg16"
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Layer whose filters to show: conv3_1, block3_conv1, features.10, conv5 (AlexNet), ...")
     var layer: String
@@ -64,9 +70,6 @@ struct VisualizeCommand: ParsableCommand {
     @Option(help: "Grid order: index or score (highest first).")
     var sort: GridOrder = .index
 
-    @Option(help: "Weights file to use instead of the cached import (safetensors or a torchvision .pth).")
-    var weights: String?
-
     @Option(help: "Photos to score each filter against (default: the photo cache, when present).")
     var photos: String?
 
@@ -85,7 +88,6 @@ struct VisualizeCommand: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         // A wrong name is a usage error (exit 2), with the list of what exists.
-        do { _ = try ModelCatalog.spec(named: model) } catch { throw ValidationError("\(error)") }
         do { _ = try Preset.named(preset) } catch { throw ValidationError("\(error)") }
     }
 
@@ -100,7 +102,7 @@ struct VisualizeCommand: ParsableCommand {
 
             let outDir = URL(fileURLWithPath: out, isDirectory: true)
             try OutputFolder.prepare(outDir)
-            let network = try WeightsFetcher.loadNetwork(model: model, weights: weights)
+            let network = try modelOptions.loadNetwork()
             let index = try network.layerIndex(layer)
             let selected = try FilterSelection.parse(filters, channels: network.channels(at: index), layer: layer)
             let job = try VisualizationJob(network: network, layer: layer, filters: selected, preset: chosen,
@@ -133,28 +135,17 @@ extension VisualizeCommand {
         guard !noPhotoBaseline else { return nil }
         let folder = photos.map { URL(fileURLWithPath: $0, isDirectory: true) }
             ?? ModelCatalog.cacheDirectory.appendingPathComponent("photos", isDirectory: true)
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
-            if photos != nil { throw CLIError("\(folder.path): cannot read the photo folder") }
+        guard FileManager.default.fileExists(atPath: folder.path) else {
+            if photos != nil { throw CLIError("\(folder.path): no such photo folder (--photos)") }
             return nil
         }
-        let files = names.filter { [".jpg", ".jpeg", ".png"].contains(where: $0.lowercased().hasSuffix) }
-            .map { folder.appendingPathComponent($0) }
+        let files = try PatchSearch.imageFiles(in: folder)
         guard !files.isEmpty else { return nil }
         return try PhotoBaseline.measure(network: job.network, scoreLayer: job.taps.score, filters: job.filters,
                                          photos: files, size: job.preset.size)
     }
 }
 
-extension AscentMethod {
-    /// The same method with its learning rate or step size replaced.
-    func withRate(_ rate: Float) -> AscentMethod {
-        switch self {
-        case .adam: return .adam(learningRate: rate)
-        case .normalizedGradient: return .normalizedGradient(stepSize: rate)
-        case let .sgd(_, momentum): return .sgd(learningRate: rate, momentum: momentum)
-        }
-    }
-}
 
 /// A progress or summary line on stderr (stdout stays for data).
 func log(_ message: String) { printError(message) }

@@ -121,13 +121,3 @@ public struct ExperimentPlan {
     }
 }
 
-extension AscentMethod {
-    /// The same method with its learning rate or step size replaced (internal: the CLI has its own).
-    func withRate(_ rate: Float) -> AscentMethod {
-        switch self {
-        case .adam: return .adam(learningRate: rate)
-        case .normalizedGradient: return .normalizedGradient(stepSize: rate)
-        case let .sgd(_, momentum): return .sgd(learningRate: rate, momentum: momentum)
-        }
-    }
-}

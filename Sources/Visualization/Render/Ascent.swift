@@ -9,6 +9,15 @@ public enum AscentMethod: Equatable, Codable, Sendable {
     /// Plain gradient ascent with momentum.
     case sgd(learningRate: Float, momentum: Float)
 
+    /// The same method with its learning rate or step size replaced (the `--lr` / `overrides.lr` setting).
+    public func withRate(_ rate: Float) -> AscentMethod {
+        switch self {
+        case .adam: return .adam(learningRate: rate)
+        case .normalizedGradient: return .normalizedGradient(stepSize: rate)
+        case let .sgd(_, momentum): return .sgd(learningRate: rate, momentum: momentum)
+        }
+    }
+
     public var summary: String {
         switch self {
         case let .adam(lr): return "adam(lr \(lr))"
