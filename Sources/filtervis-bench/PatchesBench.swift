@@ -7,14 +7,14 @@ import Visualization
 /// of all 512 channels (decode, preprocess, forward, top-k: the whole pass), and its memory at two photo-set
 /// sizes. Scripts/bench_patches.py times onnxruntime on the same photos and workload name.
 ///
-/// Call from main.swift, after `Parallel.threads` is set: `if want("patches") { try runPatchesBench(threads: options.threads) }`.
+/// Called first from main.swift (a fresh process, so the memory figures are its own).
 /// Emits (with main.swift's `emit`) one line per photo-set size, workload `mem_patches_vgg16_conv5_3_photosN` with
 /// `peak_mib` (cumulative peak RSS after searching N photos, smallest set first: flat means memory does not
 /// grow with the number of photos) and `baseline_mib` (RSS with the weights loaded), then one timing line,
 /// workload `patches_vgg16_conv5_3_photosN` (N the largest count), `median_s` per pass and `images_per_s`.
 /// Memory is measured first, in a process that has done nothing else, so the allocator's retained heap from
 /// the timed passes does not count.
-func runPatchesBench(threads: Int, counts: [Int] = [20, 40], repeats: Int = 3, top: Int = 9) throws {
+func runPatchesBench(threads: Int, restoring policy: AllocatorPolicy, counts: [Int] = [20, 40], repeats: Int = 3, top: Int = 9) throws {
     let folder = ModelCatalog.cacheDirectory.appendingPathComponent("photos", isDirectory: true)
     let photos = try PatchSearch.imageFiles(in: folder)
     guard !photos.isEmpty else { throw PatchSearchError.noImages(folder: folder.path) }
@@ -22,6 +22,10 @@ func runPatchesBench(threads: Int, counts: [Int] = [20, 40], repeats: Int = 3, t
     let settings = PatchSearchSettings(top: top, perImage: 1)
     func search(_ images: [URL]) throws { _ = try PatchSearch.run(network: network, layers: ["conv5_3"], images: images, settings: settings) }
 
+    // As `filtervis patches` runs: freed activations go straight back to the system, so the peak is what the
+    // search needs, not what a kept heap accumulated (the bench's own policy is restored afterwards).
+    AllocatorPolicy.memory.apply()
+    defer { policy.apply() }
     let baseline = memoryMiB("VmRSS")
     for count in counts.sorted() {
         let set = Array(photos.prefix(count))

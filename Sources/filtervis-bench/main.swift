@@ -135,7 +135,9 @@ if options.memoryChild {
 func want(_ name: String) -> Bool { options.only.map { name.contains($0) } ?? true }
 
 // The patch-gallery pass first, in this fresh process, so its peak memory is its own.
-if want("patches") { do { try runPatchesBench(threads: options.threads) } catch { fail("patches: \(error)") } }
+if want("patches") {
+    do { try runPatchesBench(threads: options.threads, restoring: options.allocator == "lean" ? .memory : .speed) } catch { fail("patches: \(error)") }
+}
 
 let vggNames = ["conv3_1": 4, "conv5_1": 10]
 var workloads: [Workload] = []
