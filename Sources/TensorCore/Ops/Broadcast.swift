@@ -21,22 +21,29 @@ enum Broadcast {
         let rank = output.count
         let padded = [Int](repeating: 1, count: rank - input.count) + input
         let inStrides = Tensor.rowMajorStrides(padded).enumerated().map { padded[$0.offset] == 1 ? 0 : $0.element }
-        var map = [Int](repeating: 0, count: n)
+        return stridedOffsets(shape: output, strides: inStrides)
+    }
+
+    /// For each element of `shape` in row-major order, the offset `sum(index[axis] * strides[axis])`: the one
+    /// strided walk behind broadcasting (stride 0 on broadcast axes) and permutation (permuted strides).
+    static func stridedOffsets(shape: [Int], strides: [Int]) -> [Int] {
+        let n = shape.reduce(1, *), rank = shape.count
+        var offsets = [Int](repeating: 0, count: n)
         var index = [Int](repeating: 0, count: rank)
         var offset = 0
         for i in 0..<n {
-            map[i] = offset
+            offsets[i] = offset
             var axis = rank - 1
             while axis >= 0 {
                 index[axis] += 1
-                offset += inStrides[axis]
-                if index[axis] < output[axis] { break }
-                offset -= inStrides[axis] * index[axis]
+                offset += strides[axis]
+                if index[axis] < shape[axis] { break }
+                offset -= strides[axis] * index[axis]
                 index[axis] = 0
                 axis -= 1
             }
         }
-        return map
+        return offsets
     }
 
     /// Sums `grad` (of the broadcast shape) back down to `shape`, the reverse of broadcasting.

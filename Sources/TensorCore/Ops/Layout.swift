@@ -21,23 +21,8 @@ private func gatherPermuted(_ values: [Float], shape: [Int], order: [Int]) -> [F
     let inStrides = Tensor.rowMajorStrides(shape)
     let outShape = order.map { shape[$0] }
     let srcStrides = order.map { inStrides[$0] }
-    let rank = order.count
-    var out = [Float](repeating: 0, count: values.count)
-    var index = [Int](repeating: 0, count: rank)
-    var offset = 0
-    for i in 0..<out.count {
-        out[i] = values[offset]
-        var axis = rank - 1
-        while axis >= 0 {
-            index[axis] += 1
-            offset += srcStrides[axis]
-            if index[axis] < outShape[axis] { break }
-            offset -= srcStrides[axis] * index[axis]
-            index[axis] = 0
-            axis -= 1
-        }
-    }
-    return out
+    let offsets = Broadcast.stridedOffsets(shape: outShape, strides: srcStrides)
+    return offsets.map { values[$0] }
 }
 
 /// Swaps two axes (torch `x.transpose(a, b)`).
