@@ -37,14 +37,12 @@ public enum Parallel {
             for i in 0..<chunks { body(i) }
             return
         }
+        // Chunks are handed out one at a time, so a thread that finishes early takes the next one (uneven chunks
+        // and a busy core balance out). Which thread runs a chunk does not matter: chunks own disjoint outputs.
+        let next = ChunkCounter()
         withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                // Static interleaved assignment: deterministic ownership, decent balance.
-                var i = worker
-                while i < chunks {
-                    body(i)
-                    i += workers
-                }
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while let i = next.take(below: chunks) { body(i) }
             }
         }
     }
@@ -63,3 +61,17 @@ public enum Parallel {
 }
 
 import Foundation
+
+/// A shared counter handing out chunk indices.
+private final class ChunkCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+
+    func take(below limit: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard value < limit else { return nil }
+        value += 1
+        return value - 1
+    }
+}
