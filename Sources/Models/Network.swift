@@ -81,6 +81,15 @@ public final class Network {
         return 0
     }
 
+    /// The conv whose filters module `index` shows: the conv itself, or the conv right before a ReLU; nil otherwise
+    /// (pools, linear layers).
+    public func convIndex(feeding index: Int) -> Int? {
+        let layers = architecture.layers
+        if case .conv = layers[index].kind { return index }
+        if layers[index].kind == .relu, index > 0, case .conv = layers[index - 1].kind { return index - 1 }
+        return nil
+    }
+
     /// The receptive field of a module's output units.
     public func receptiveField(at index: Int) -> ReceptiveField {
         ReceptiveField(layers: architecture.layers, through: index)

@@ -165,6 +165,18 @@ private struct HalfSpectrum {
     var im: [Float]
 }
 
+/// One plane's buffers for the 2-D transforms: real and imaginary parts and their scratch, in one allocation.
+private struct PlaneWorkspace {
+    let re, im, scratchRe, scratchIm: UnsafeMutablePointer<Float>
+
+    init(size: Int) {
+        re = UnsafeMutablePointer<Float>.allocate(capacity: 4 * size)
+        (im, scratchRe, scratchIm) = (re + size, re + 2 * size, re + 3 * size)
+    }
+
+    func deallocate() { re.deallocate() }
+}
+
 /// The 2-D FFT kernels on (planes, h, w) real data and (planes, h, wf) half spectra, wf = w/2 + 1, unscaled.
 enum FFT2 {
     /// Unscaled real-to-half-spectrum 2-D DFT. `x` is (planes, h, w); `out` is interleaved (planes, h, wf, 2).
@@ -174,9 +186,9 @@ enum FFT2 {
         let pairs = (h + 1) / 2
         Parallel.forEach(planes) { p in
             let size = max(w * pairs, h * wf, 1)
-            let re = UnsafeMutablePointer<Float>.allocate(capacity: size), im = UnsafeMutablePointer<Float>.allocate(capacity: size)
-            let sRe = UnsafeMutablePointer<Float>.allocate(capacity: size), sIm = UnsafeMutablePointer<Float>.allocate(capacity: size)
-            defer { re.deallocate(); im.deallocate(); sRe.deallocate(); sIm.deallocate() }
+            let workspace = PlaneWorkspace(size: size)
+            defer { workspace.deallocate() }
+            let (re, im, sRe, sIm) = (workspace.re, workspace.im, workspace.scratchRe, workspace.scratchIm)
             let src = x + p * h * w
             // Along the width, two image rows per complex sequence (row 2m real, row 2m+1 imaginary),
             // transposed to (w, pairs) so the transform runs down rows.
@@ -222,9 +234,9 @@ enum FFT2 {
         let pairs = (h + 1) / 2
         Parallel.forEach(planes) { p in
             let size = max(w * pairs, h * wf, 1)
-            let re = UnsafeMutablePointer<Float>.allocate(capacity: size), im = UnsafeMutablePointer<Float>.allocate(capacity: size)
-            let sRe = UnsafeMutablePointer<Float>.allocate(capacity: size), sIm = UnsafeMutablePointer<Float>.allocate(capacity: size)
-            defer { re.deallocate(); im.deallocate(); sRe.deallocate(); sIm.deallocate() }
+            let workspace = PlaneWorkspace(size: size)
+            defer { workspace.deallocate() }
+            let (re, im, sRe, sIm) = (workspace.re, workspace.im, workspace.scratchRe, workspace.scratchIm)
             let src = spectrum + p * h * wf * 2
             for i in 0..<(h * wf) { re[i] = src[2 * i]; im[i] = src[2 * i + 1] }
             colPlan.transform(re: re, im: im, v: wf, inverse: true, scratchRe: sRe, scratchIm: sIm)

@@ -59,11 +59,7 @@ public enum Renderer {
     static func lastLayerRestriction(network: Network, objective: Objective, taps: [String: Int])
         -> (option: (conv: Int, channels: [Int]), positions: [String: [Int: Int]])? {
         guard taps.count == 1, let (layer, index) = taps.first, let filters = objective.filtersRead?[layer] else { return nil }
-        let layers = network.architecture.layers
-        let conv: Int
-        if case .conv = layers[index].kind { conv = index }
-        else if layers[index].kind == .relu, index > 0, case .conv = layers[index - 1].kind { conv = index - 1 }
-        else { return nil }
+        guard let conv = network.convIndex(feeding: index) else { return nil }
         let channels = Array(Set(filters)).sorted()
         let positions = Dictionary(uniqueKeysWithValues: channels.enumerated().map { ($0.element, $0.offset) })
         return ((conv, channels), [layer: positions])

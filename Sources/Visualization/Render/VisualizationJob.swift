@@ -47,10 +47,7 @@ public struct VisualizationJob {
     public var taps: (objective: String, score: String) {
         let index = (try? network.layerIndex(layer)) ?? 0
         let layers = network.architecture.layers
-        var convIndex: Int?
-        if case .conv = layers[index].kind { convIndex = index }
-        else if layers[index].kind == .relu, case .conv = layers[index - 1].kind { convIndex = index - 1 }
-        guard let conv = convIndex else { return (layer, layer) }   // pools etc.: read as they are
+        guard let conv = network.convIndex(feeding: index) else { return (layer, layer) }   // pools etc.: as they are
         let post = layers[conv + 1].path
         let objective = preset.tap == .preReLU ? layers[conv].path : post
         return (objective, post)
