@@ -54,8 +54,8 @@ import TensorCore
 
     /// SHA-256 of the float images and scores of the small runs above, on this machine's build (host CPU target).
     static let goldenDigests: [String: String] = [
-        "default": "c7c56f66dd301e661bf6d5dfe69a2266b8ecdef6896a2482d24114ec8afcc381",
-        "keras2016": "7cc412f1a3015dcf77773364a0fd2d6bf16bd1f4bc1cd25146fcd8ed40ff5565",
-        "lucid": "cd5af258cc64f84dd25bced7f5f23c4db6e8a4eae50605450771a8c021e170ab",
+        "default": "9d459d1d676f7b2e8e65da0f56cdefd882bbf54d39868d58a9db8d3a4bc71345",
+        "keras2016": "1c31d8fd9af0202a5516fb2470a8b62d0f0d90813a76914e51bef416ff08630e",
+        "lucid": "6ad8a079fb6105f4d66f2c00b21ec5239776ff2af71375dd7c4411f95f6898a0",
     ]
 }

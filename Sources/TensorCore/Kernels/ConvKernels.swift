@@ -1,6 +1,22 @@
 // Convolution kernels over raw NCHW buffers: forward (with fused bias + ReLU), gradient of the input,
 // gradient of the weights, gradient of the bias. Each parallel loop is split by output.
 
+/// Which algorithm computes a convolution (and the input gradient of one, itself a convolution).
+public enum ConvAlgorithm: Sendable {
+    /// Winograd F(2x2, 3x3) for 3x3 stride-1 single-group convolutions with 16 or more channels in and out
+    /// (2.25x fewer multiplications), the direct implicit-im2col GEMM for everything else.
+    case automatic
+    /// Always the direct implicit-im2col GEMM (the reference the Winograd path is tested against).
+    case direct
+
+    @TaskLocal static var current: ConvAlgorithm = .automatic
+
+    /// Runs `body` with convolutions computed by `algorithm`.
+    public static func with<T>(_ algorithm: ConvAlgorithm, _ body: () throws -> T) rethrows -> T {
+        try $current.withValue(algorithm) { try body() }
+    }
+}
+
 enum ConvKernels {
     /// Output pixels per work item of the forward pass (a multiple of GEMM.nr), before balancing.
     static let pixelBlock = 256
@@ -19,12 +35,20 @@ enum ConvKernels {
     // MARK: Forward
 
     /// y (N, O, outH, outW) = conv(x (N, C, H, W), w (O, C/groups, kh, kw)) + bias, then max(., 0) if `relu`.
-    /// y is fully overwritten.
+    /// y is fully overwritten. `source`, the array w points at when there is one, lets the Winograd path reuse
+    /// its weight transform from earlier calls (`TransformedWeightCache`).
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                        bias: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>) {
+                        bias: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>, source: [Float]? = nil) {
         let kg = g.kg, og = g.og, plane = g.outPlane
         if plane == 0 || og == 0 || g.batch == 0 { return }
         if kg == 0 { fillBiasOnly(g, bias: bias, relu: relu, y: y); return }
+        if ConvAlgorithm.current == .automatic && Winograd.isEligible(g) {
+            let u = TransformedWeightCache.transformed(source, outputs: g.outChannels, channels: g.inChannels, flipped: false) {
+                Winograd.transformWeights(w, outputs: g.outChannels, channels: g.inChannels, into: $0)
+            }
+            Winograd.forward(g, x: x, u: u, bias: bias, relu: relu, y: y)
+            return
+        }
         let perGroup = PackedA.count(m: og, k: kg)
         withAlignedScratch(perGroup * g.groups) { aBuf in
             var packs: [PackedA] = []
@@ -141,10 +165,11 @@ enum ConvKernels {
     ///
     /// Stride 1 with enough channels per group: a forward convolution of dy with the flipped, transposed
     /// weights (the fast GEMM path). Otherwise: GEMM into im2col columns, then col2im, split by input channel.
+    /// `source` is the array w points at, when there is one (see `forward`).
     static func inputGrad(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                          dx: UnsafeMutablePointer<Float>) {
+                          dx: UnsafeMutablePointer<Float>, source: [Float]? = nil) {
         if g.stride == 1 && g.cg >= GEMM.mr {
-            inputGradByFlippedConv(g, dy: dy, w: w, dx: dx)
+            inputGradByFlippedConv(g, dy: dy, w: w, dx: dx, source: source)
         } else {
             inputGradByCol2im(g, dy: dy, w: w, dx: dx)
         }
@@ -159,21 +184,37 @@ enum ConvKernels {
     }
 
     private static func inputGradByFlippedConv(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                               dx: UnsafeMutablePointer<Float>) {
-        let kk = g.kh * g.kw, cg = g.cg, og = g.og
-        // wf[(group c), o, ky', kx'] = w[(group o), c, kh-1-ky', kw-1-kx']: shape (C, O/groups, kh, kw).
-        withAlignedScratch(g.inChannels * og * kk) { wf in
-            Parallel.forRanges(g.groups * og, grain: 16) { range in
-                for go in range {
-                    let gi = go / og, o = go % og
-                    for c in 0..<cg {
-                        let src = w + ((gi * og + o) * cg + c) * kk
-                        let dst = wf + ((gi * cg + c) * og + o) * kk
-                        for r in 0..<kk { dst[kk - 1 - r] = src[r] }
-                    }
+                                               dx: UnsafeMutablePointer<Float>, source: [Float]?) {
+        let flipped = flippedGeometry(g)
+        if ConvAlgorithm.current == .automatic && Winograd.isEligible(flipped) {
+            let u = TransformedWeightCache.transformed(source, outputs: g.inChannels, channels: g.outChannels, flipped: true) { u in
+                withAlignedScratch(g.inChannels * g.og * g.kh * g.kw) { wf in
+                    flipWeights(g, w, into: wf)
+                    Winograd.transformWeights(wf, outputs: g.inChannels, channels: g.outChannels, into: u)
                 }
             }
-            forward(flippedGeometry(g), x: dy, w: wf, bias: nil, relu: false, y: dx)
+            Winograd.forward(flipped, x: dy, u: u, bias: nil, relu: false, y: dx)
+            return
+        }
+        withAlignedScratch(g.inChannels * g.og * g.kh * g.kw) { wf in
+            flipWeights(g, w, into: wf)
+            forward(flipped, x: dy, w: wf, bias: nil, relu: false, y: dx)
+        }
+    }
+
+    /// wf[(group c), o, ky', kx'] = w[(group o), c, kh-1-ky', kw-1-kx']: shape (C, O/groups, kh, kw), the weights of
+    /// the convolution that maps dy to dx.
+    private static func flipWeights(_ g: ConvGeometry, _ w: UnsafePointer<Float>, into wf: UnsafeMutablePointer<Float>) {
+        let kk = g.kh * g.kw, cg = g.cg, og = g.og
+        Parallel.forRanges(g.groups * og, grain: 16) { range in
+            for go in range {
+                let gi = go / og, o = go % og
+                for c in 0..<cg {
+                    let src = w + ((gi * og + o) * cg + c) * kk
+                    let dst = wf + ((gi * cg + c) * og + o) * kk
+                    for r in 0..<kk { dst[kk - 1 - r] = src[r] }
+                }
+            }
         }
     }
 

@@ -95,10 +95,12 @@ private func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int
             weight.storage.withUnsafeBufferPointer { ws in
                 if let bias {
                     bias.storage.withUnsafeBufferPointer { bs in
-                        ConvKernels.forward(g, x: xs.baseAddress!, w: ws.baseAddress!, bias: bs.baseAddress!, relu: relu, y: y)
+                        ConvKernels.forward(g, x: xs.baseAddress!, w: ws.baseAddress!, bias: bs.baseAddress!, relu: relu, y: y,
+                                            source: weight.storage)
                     }
                 } else {
-                    ConvKernels.forward(g, x: xs.baseAddress!, w: ws.baseAddress!, bias: nil, relu: relu, y: y)
+                    ConvKernels.forward(g, x: xs.baseAddress!, w: ws.baseAddress!, bias: nil, relu: relu, y: y,
+                                        source: weight.storage)
                 }
             }
         }
@@ -142,7 +144,7 @@ private func inputGradThroughReLU(_ g: ConvGeometry, gradOut: [Float], mask: ReL
                                    into: dyChunk)
                         var part = g
                         part.batch = n
-                        ConvKernels.inputGrad(part, dy: dyChunk, w: ws.baseAddress!, dx: dx + n0 * perImageIn)
+                        ConvKernels.inputGrad(part, dy: dyChunk, w: ws.baseAddress!, dx: dx + n0 * perImageIn, source: weights)
                         n0 += n
                     }
                 }
@@ -160,7 +162,7 @@ func convolutionGrads(_ g: ConvGeometry, dy: [Float], weights: [Float], input: [
         let dyp = dys.baseAddress!
         if wantX {
             let dx = weights.withUnsafeBufferPointer { ws in
-                makeUninitializedArray(g.batch * g.inChannels * g.inPlane) { ConvKernels.inputGrad(g, dy: dyp, w: ws.baseAddress!, dx: $0) }
+                makeUninitializedArray(g.batch * g.inChannels * g.inPlane) { ConvKernels.inputGrad(g, dy: dyp, w: ws.baseAddress!, dx: $0, source: weights) }
             }
             grads.append(Tensor(shape: g.inputShape, storage: dx))
         } else {

@@ -1,0 +1,139 @@
+import Testing
+@testable import TensorCore
+
+/// The Winograd F(2x2, 3x3) path against the direct convolution (itself checked against PyTorch in
+/// ConvolutionTests, where the "winograd ..." fixture cases run this path too).
+@Suite(.serialized) struct WinogradTests {
+    /// Integers in -3...3: every transform value is a multiple of 1/4 and every sum stays far below 2^24, so the
+    /// Winograd result is exact and must equal the direct sum bit for bit (a wrong index cannot hide in rounding).
+    static func integers(_ shape: [Int], seed: UInt64) -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        return Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in Float(Int(rng.next() % 7) - 3) })
+    }
+
+    static func normal(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        return Tensor.randomNormal(shape: shape, mean: 0, std: scale, using: &rng)
+    }
+
+    struct Shape: CustomStringConvertible, Sendable {
+        var batch: Int, channels: Int, outputs: Int, height: Int, width: Int, pad: Int
+        var description: String { "\(batch)x\(channels)x\(height)x\(width) -> \(outputs), pad \(pad)" }
+        var geometry: ConvGeometry {
+            ConvGeometry(batch: batch, inChannels: channels, inH: height, inW: width, outChannels: outputs, kh: 3, kw: 3,
+                         stride: 1, dilation: 1, groups: 1, padTop: pad, padLeft: pad,
+                         outH: height + 2 * pad - 2, outW: width + 2 * pad - 2)
+        }
+    }
+
+    /// Odd and even outputs, one-tile images, several tile rows and images per block, 2+ channel blocks
+    /// (GEMM.kc = 128), output channels that end mid-panel.
+    static let shapes: [Shape] = [
+        Shape(batch: 1, channels: 16, outputs: 16, height: 4, width: 4, pad: 0),
+        Shape(batch: 2, channels: 17, outputs: 19, height: 9, width: 11, pad: 1),
+        Shape(batch: 3, channels: 32, outputs: 24, height: 14, width: 14, pad: 1),
+        Shape(batch: 1, channels: 20, outputs: 33, height: 35, width: 37, pad: 1),
+        Shape(batch: 2, channels: 140, outputs: 18, height: 13, width: 13, pad: 1),
+        Shape(batch: 1, channels: 24, outputs: 16, height: 5, width: 3, pad: 2),
+        Shape(batch: 5, channels: 16, outputs: 40, height: 4, width: 70, pad: 0),
+    ]
+
+    func convolve(_ x: Tensor, _ w: Tensor, _ b: Tensor?, pad: Int, relu: Bool, _ algorithm: ConvAlgorithm) -> Tensor {
+        ConvAlgorithm.with(algorithm) {
+            relu ? conv2dReLU(x, weight: w, bias: b, padding: .explicit(pad, pad))
+                 : conv2d(x, weight: w, bias: b, padding: .explicit(pad, pad))
+        }
+    }
+
+    @Test("Every test shape takes the Winograd path", arguments: shapes)
+    func shapesAreEligible(_ s: Shape) {
+        #expect(Winograd.isEligible(s.geometry))
+        // and the geometry of its input gradient too
+        #expect(Winograd.isEligible(ConvKernels.flippedGeometry(s.geometry)))
+    }
+
+    @Test("Small integers: Winograd equals the direct convolution exactly, forward and d/dx", arguments: shapes)
+    func exactOnIntegers(_ s: Shape) {
+        let x = Self.integers([s.batch, s.channels, s.height, s.width], seed: 1)
+        let w = Self.integers([s.outputs, s.channels, 3, 3], seed: 2)
+        let b = Self.integers([s.outputs], seed: 3)
+        let gy = Self.integers(s.geometry.outputShape, seed: 4)
+        var results: [ConvAlgorithm: (Tensor, Tensor)] = [:]
+        for algorithm in [ConvAlgorithm.automatic, .direct] {
+            let xv = x.detached()
+            xv.requiresGrad = true
+            let y = convolve(xv, w, b, pad: s.pad, relu: false, algorithm)
+            ConvAlgorithm.with(algorithm) { y.backward(seed: gy) }
+            results[algorithm] = (y, xv.grad!)
+        }
+        #expect(results[.automatic]!.0.storage == results[.direct]!.0.storage, "forward \(s)")
+        #expect(results[.automatic]!.1.storage == results[.direct]!.1.storage, "d/dx \(s)")
+    }
+
+    @Test("Normal data: within float rounding of the direct convolution, with bias and ReLU", arguments: shapes)
+    func closeOnNormalData(_ s: Shape) {
+        let x = Self.normal([s.batch, s.channels, s.height, s.width], seed: 5)
+        let w = Self.normal([s.outputs, s.channels, 3, 3], seed: 6, scale: 1 / Float(3 * s.channels).squareRoot())
+        let b = Self.normal([s.outputs], seed: 7)
+        let winograd = convolve(x, w, b, pad: s.pad, relu: true, .automatic)
+        let direct = convolve(x, w, b, pad: s.pad, relu: true, .direct)
+        // Outputs are O(1); both sums have 9 C terms of that size, so a few ulps of 1 apart.
+        expectClose(winograd, direct, atol: 2e-5, rtol: 1e-5, "\(s)")
+    }
+
+    @Test("Bit-identical on 1 and 2 threads", arguments: [shapes[1], shapes[3], shapes[4]])
+    func sameBitsOnAnyThreadCount(_ s: Shape) {
+        let x = Self.normal([s.batch, s.channels, s.height, s.width], seed: 8)
+        let w = Self.normal([s.outputs, s.channels, 3, 3], seed: 9, scale: 0.1)
+        let gy = Self.normal(s.geometry.outputShape, seed: 10)
+        func run(_ threads: Int) -> ([Float], [Float]) {
+            Parallel.withThreads(threads) {
+                let xv = x.detached()
+                xv.requiresGrad = true
+                let y = conv2dReLU(xv, weight: w, padding: .explicit(s.pad, s.pad))
+                y.backward(seed: gy)
+                return (y.storage, xv.grad!.storage)
+            }
+        }
+        let one = run(1), two = run(2), three = run(3)
+        #expect(one.0 == two.0 && one.0 == three.0, "forward \(s)")
+        #expect(one.1 == two.1 && one.1 == three.1, "d/dx \(s)")
+    }
+
+    @Test("Cached transforms follow the weights: a changed weight is never served from the cache")
+    func cacheFollowsTheWeights() {
+        let s = Self.shapes[1]
+        let x = Self.integers([s.batch, s.channels, s.height, s.width], seed: 11)
+        let w = Self.integers([s.outputs, s.channels, 3, 3], seed: 12)
+        func cached(_ w: Tensor) -> Bool {
+            TransformedWeightCache.contains(w.storage, outputs: s.outputs, channels: s.channels, flipped: false)
+        }
+        #expect(!cached(w))
+        let first = convolve(x, w, nil, pad: 1, relu: false, .automatic)
+        #expect(cached(w))
+        #expect(convolve(x, w, nil, pad: 1, relu: false, .automatic).storage == first.storage)
+
+        w.storage[5] += 1  // in place: the cached entry still holds the old buffer, so this one is copied first
+        #expect(!cached(w), "the changed weights are not the cached ones")
+        let changed = convolve(x, w, nil, pad: 1, relu: false, .automatic)
+        #expect(cached(w))
+        #expect(changed.storage != first.storage)
+        #expect(changed.storage == convolve(x, w, nil, pad: 1, relu: false, .direct).storage)
+    }
+
+    @Test("With a zero budget nothing is cached and the results are the same")
+    func zeroBudgetCachesNothing() {
+        let s = Self.shapes[2]
+        let x = Self.normal([s.batch, s.channels, s.height, s.width], seed: 13)
+        let w = Self.normal([s.outputs, s.channels, 3, 3], seed: 14, scale: 0.1)
+        TransformedWeightCache.removeAll()
+        let cached = convolve(x, w, nil, pad: 1, relu: true, .automatic)
+        let budget = TransformedWeightCache.budgetBytes
+        TransformedWeightCache.budgetBytes = 0
+        defer { TransformedWeightCache.budgetBytes = budget }
+        #expect(TransformedWeightCache.bytesHeld == 0, "lowering the budget evicts at once")
+        let uncached = convolve(x, w, nil, pad: 1, relu: true, .automatic)
+        #expect(TransformedWeightCache.bytesHeld == 0)
+        #expect(uncached.storage == cached.storage)
+    }
+}
