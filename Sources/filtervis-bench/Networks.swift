@@ -92,14 +92,24 @@ final class BenchNetwork {
     }
 
     /// Floating-point operations per image of `features(throughConv:)` at `size` px (2 per multiply-add),
-    /// plus the classifier's when `classifier` is set.
-    func forwardFLOPs(size: Int, throughConv last: Int?, classifier: Bool) -> Double {
+    /// plus the classifier's when `classifier` is set: the direct-convolution count (the usual figure, as in
+    /// performance.md), or with `executed` the multiply-adds our kernels really run, forward and, with
+    /// `inputGradient`, the input-gradient pass too (Winograd layers run 16 per 2x2 tile instead of 36).
+    func forwardFLOPs(size: Int, throughConv last: Int?, classifier: Bool, executed: Bool = false,
+                      inputGradient: Bool = false) -> Double {
         var c = 3, h = size, w = size, conv = 0, flops = 0.0
         for layer in layers {
             switch layer {
             case .conv(let o, let k, let s, let p):
+                if executed {
+                    for backward in inputGradient ? [false, true] : [false] {
+                        flops += 2 * Double(ConvAlgorithm.executedMultiplyAdds(
+                            batch: 1, inChannels: c, outChannels: o, height: h, width: w, kernel: k, stride: s, padding: p,
+                            inputGradient: backward))
+                    }
+                }
                 h = (h + 2 * p - k) / s + 1; w = (w + 2 * p - k) / s + 1
-                flops += 2 * Double(o * h * w * c * k * k)
+                if !executed { flops += 2 * Double(o * h * w * c * k * k) }
                 c = o
                 if conv == last { return flops }
                 conv += 1

@@ -25,6 +25,7 @@ func runPatchesBench(threads: Int, restoring policy: AllocatorPolicy, counts: [I
     // As `filtervis patches` runs: freed activations go straight back to the system, so the peak is what the
     // search needs, not what a kept heap accumulated (the bench's own policy is restored afterwards).
     AllocatorPolicy.memory.apply()
+    TransformedWeightCache.budgetBytes = TransformedWeightCache.defaultBudget  // as `filtervis patches`
     defer { policy.apply() }
     let baseline = memoryMiB("VmRSS")
     for count in counts.sorted() {
@@ -42,20 +43,30 @@ func runPatchesBench(threads: Int, restoring policy: AllocatorPolicy, counts: [I
         times.append(now() - s); cpu.append(cpuNow() - c)
     }
     let median = times.sorted()[times.count / 2]
-    let gflop = Double(set.count) * forwardGFLOP(network, through: try network.layerIndex("conv5_3"), size: 224)
+    let conv5_3 = try network.layerIndex("conv5_3")
+    let gflop = Double(set.count) * forwardGFLOP(network, through: conv5_3, size: 224)
+    let executed = Double(set.count) * forwardGFLOP(network, through: conv5_3, size: 224, executed: true)
     emit(["impl": "filtervis", "workload": "patches_vgg16_conv5_3_photos\(set.count)", "kind": "patches", "threads": threads,
           "batch": PatchSearch.chunkSize, "images": set.count, "median_s": median, "best_s": times.min()!, "runs": times,
-          "images_per_s": Double(set.count) / median, "gflop": gflop, "gflops": gflop / median, "cpu_s_min": cpu.min()!])
+          "images_per_s": Double(set.count) / median, "gflop": gflop, "gflops": gflop / median, "executed_gflop": executed,
+          "cpu_s_min": cpu.min()!])
 }
 
-/// Forward FLOPs (2 per multiply-add) of the convolutions up to module `last` for a `size` x `size` input.
-private func forwardGFLOP(_ network: Network, through last: Int, size: Int) -> Double {
+/// Forward FLOPs (2 per multiply-add) of the convolutions up to module `last` for a `size` x `size` input: the
+/// direct-convolution count, or with `executed` what our kernels run (see ConvAlgorithm.executedMultiplyAdds).
+private func forwardGFLOP(_ network: Network, through last: Int, size: Int, executed: Bool = false) -> Double {
     var side = size, flops = 0.0
     for layer in network.architecture.layers.prefix(last + 1) {
         switch layer.kind {
         case let .conv(cin, cout, k, s, p, d):
+            if executed {
+                precondition(d == 1, "forwardGFLOP: dilated convolutions are not counted")
+                flops += 2 * Double(ConvAlgorithm.executedMultiplyAdds(
+                    batch: 1, inChannels: cin, outChannels: cout, height: side, width: side, kernel: k, stride: s,
+                    padding: p, inputGradient: false))
+            }
             side = (side + 2 * p - d * (k - 1) - 1) / s + 1
-            flops += 2 * Double(cout * cin * k * k) * Double(side * side)
+            if !executed { flops += 2 * Double(cout * cin * k * k) * Double(side * side) }
         case let .maxPool(k, s, p, _):
             side = (side + 2 * p - k) / s + 1
         default: break

@@ -15,6 +15,22 @@ public enum ConvAlgorithm: Sendable {
     public static func with<T>(_ algorithm: ConvAlgorithm, _ body: () throws -> T) rethrows -> T {
         try $current.withValue(algorithm) { try body() }
     }
+
+    /// Multiply-adds the kernels execute for a square single-group convolution (stride, symmetric padding),
+    /// or for its input gradient: the direct count, or 16 per tile and channel pair where Winograd runs.
+    /// Benchmarks divide this, not the direct count, by the time to report the share of the hardware's peak.
+    public static func executedMultiplyAdds(batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int,
+                                            kernel: Int, stride: Int, padding: Int, inputGradient: Bool) -> Int {
+        let span = { (n: Int) in (n + 2 * padding - kernel) / stride + 1 }
+        let g = ConvGeometry(batch: batch, inChannels: inChannels, inH: height, inW: width, outChannels: outChannels,
+                             kh: kernel, kw: kernel, stride: stride, dilation: 1, groups: 1, padTop: padding,
+                             padLeft: padding, outH: span(height), outW: span(width))
+        // The input gradient is itself a convolution only on the flipped-kernel path (see ConvKernels.inputGrad).
+        let computed = inputGradient && g.stride == 1 && g.cg >= GEMM.mr ? ConvKernels.flippedGeometry(g) : g
+        guard current == .automatic && Winograd.isEligible(computed) else { return g.macs }
+        let (rows, cols) = Winograd.tiles(computed)
+        return computed.batch * computed.outChannels * computed.inChannels * 16 * rows * cols
+    }
 }
 
 enum ConvKernels {

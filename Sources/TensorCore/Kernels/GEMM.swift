@@ -29,10 +29,17 @@ enum GEMM {
 
 // MARK: - Scratch memory
 
-/// Runs `body` with a 64-byte-aligned scratch buffer of `count` floats (uninitialised), freed afterwards.
+/// Runs `body` with a 64-byte-aligned scratch buffer of `count` floats (uninitialised). Buffers of 1 MiB and more
+/// come from `ScratchPool`, so packing and Winograd workspaces are not mapped and zeroed afresh by the kernel on
+/// every call when the allocator returns large blocks at once (`AllocatorPolicy.memory`).
 @inline(__always)
 func withAlignedScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
     let n = max(count, 16)
+    if n >= ScratchPool.minimumFloats {
+        let buffer = ScratchPool.take(n)
+        defer { ScratchPool.give(buffer) }
+        return try body(buffer.base)
+    }
     let raw = UnsafeMutableRawPointer.allocate(byteCount: n * MemoryLayout<Float>.stride, alignment: 64)
     defer { raw.deallocate() }
     return try body(raw.bindMemory(to: Float.self, capacity: n))

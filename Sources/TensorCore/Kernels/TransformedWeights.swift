@@ -16,6 +16,10 @@ final class TransformedWeights {
     let bytes: Int
     /// The array the transform was made from (nil for an uncached transform).
     fileprivate let source: [Float]?
+    /// Where an uncached transform lives: a scratch buffer, handed back when this is dropped.
+    private let scratch: ScratchPool.Buffer?
+
+    static func floats(outputs: Int, channels: Int) -> Int { 16 * PackedA.count(m: outputs, k: channels) }
 
     fileprivate init(outputs: Int, channels: Int, flipped: Bool, source: [Float]?,
                      make: (UnsafeMutablePointer<Float>) -> Void) {
@@ -23,13 +27,22 @@ final class TransformedWeights {
         self.channels = channels
         self.flipped = flipped
         self.source = source
-        let count = 16 * PackedA.count(m: outputs, k: channels)
+        let count = Self.floats(outputs: outputs, channels: channels)
         bytes = count * MemoryLayout<Float>.stride
-        data = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self, capacity: count)
+        if source == nil {
+            let buffer = ScratchPool.take(count)
+            scratch = buffer
+            data = buffer.base
+        } else {
+            scratch = nil
+            data = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self, capacity: count)
+        }
         make(data)
     }
 
-    deinit { data.deallocate() }
+    deinit {
+        if let scratch { ScratchPool.give(scratch) } else { data.deallocate() }
+    }
 
     fileprivate func matches(_ array: [Float], outputs: Int, channels: Int, flipped: Bool) -> Bool {
         guard let source, self.outputs == outputs, self.channels == channels, self.flipped == flipped,
@@ -73,7 +86,8 @@ public enum TransformedWeightCache {
     /// when `source` is given and it fits the budget).
     static func transformed(_ source: [Float]?, outputs: Int, channels: Int, flipped: Bool,
                             make: (UnsafeMutablePointer<Float>) -> Void) -> TransformedWeights {
-        guard let source else {
+        let bytes = TransformedWeights.floats(outputs: outputs, channels: channels) * MemoryLayout<Float>.stride
+        guard let source, bytes <= lock.withLock({ budget }) else {
             return TransformedWeights(outputs: outputs, channels: channels, flipped: flipped, source: nil, make: make)
         }
         if let hit = lock.withLock({ () -> TransformedWeights? in
