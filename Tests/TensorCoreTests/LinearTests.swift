@@ -34,6 +34,20 @@ import Testing
         expectClose(linear(x, weight: w), Tensor(shape: [batch, 37], storage: expected), atol: 1e-3, rtol: 1e-4, "linear batch \(batch)")
     }
 
+    @Test("Batches of 3-16 (3x8 tiles) give each row the bits it gets alone", arguments: [3, 8, 9, 13, 16])
+    func tiledRowsEqualSingleRows(batch: Int) {
+        // Every output is summed in the same order by both small-batch kernels, so a row's result must not depend
+        // on its batch: this fails on any tile index error (rows and features past the tile ends included).
+        var rng = SeededGenerator(seed: 40 + UInt64(batch))
+        let x = Tensor.randomNormal(shape: [batch, 531], using: &rng)
+        let w = Tensor.randomNormal(shape: [37, 531], using: &rng)
+        let together = linear(x, weight: w)
+        for b in 0..<batch {
+            let row = Tensor(shape: [1, 531], storage: Array(x.storage[(b * 531)..<((b + 1) * 531)]))
+            #expect(linear(row, weight: w).storage == Array(together.storage[(b * 37)..<((b + 1) * 37)]), "row \(b) of \(batch)")
+        }
+    }
+
     @Test func gradientsMatchFiniteDifferences() {
         var rng = SeededGenerator(seed: 4)
         let x = Tensor.randomNormal(shape: [3, 37], using: &rng)

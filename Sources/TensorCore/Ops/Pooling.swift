@@ -54,10 +54,9 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
                                 var ox0 = 0
                                 while ox0 + 16 <= g.outW {
                                     // 16 windows at once: even/odd lanes of two rows are the four window taps.
-                                    let v0 = UnsafeRawPointer(r0 + 2 * ox0).loadUnaligned(as: SIMD32<Float>.self)
-                                    let v1 = UnsafeRawPointer(r1 + 2 * ox0).loadUnaligned(as: SIMD32<Float>.self)
-                                    var best = v0.evenHalf, index = SIMD16<Int32>(repeating: 0)
-                                    for (tap, v) in [(Int32(1), v0.oddHalf), (2, v1.evenHalf), (3, v1.oddHalf)] {
+                                    let (a, b) = loadDeinterleaved(r0 + 2 * ox0), (c, d) = loadDeinterleaved(r1 + 2 * ox0)
+                                    var best = a, index = SIMD16<Int32>(repeating: 0)
+                                    for (tap, v) in [(Int32(1), b), (2, c), (3, d)] {
                                         let take = (v .> best) .| (v .!= v)
                                         best.replace(with: v, where: take)
                                         index.replace(with: tap, where: take)
@@ -81,9 +80,16 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
                             }
                             continue
                         }
+                        if g.stride == 2 && g.padding == 0 && (g.outH - 1) * 2 + g.kernel <= g.inH
+                            && (g.outW - 1) * 2 + g.kernel <= g.inW {
+                            // Stride 2, every window inside the input (AlexNet's 3/2): 16 windows at once, each tap
+                            // the even or odd lanes of a window row copied into a buffer long enough for whole vectors.
+                            maxPoolStride2(g, src, dst, argmax: amp.map { $0 + plane * outPlane })
+                            continue
+                        }
                         if g.padding == 0 && (g.outH - 1) * g.stride + g.kernel <= g.inH
                             && (g.outW - 1) * g.stride + g.kernel <= g.inW {
-                            // Every window inside the input (AlexNet's 3/2): no bounds checks.
+                            // Every window inside the input: no bounds checks.
                             for oy in 0..<g.outH {
                                 for ox in 0..<g.outW {
                                     let w0 = src + oy * g.stride * g.inW + ox * g.stride
@@ -236,5 +242,51 @@ private func windowAverage(op: String, _ x: Tensor, outH: Int, outW: Int, rows: 
             }
         }
         return [Tensor(shape: inShape, storage: dx)]
+    }
+}
+
+/// Max pooling with stride 2 and every window inside the input, for one plane: the first maximum of each window in
+/// (ky, kx) order, NaN winning, as the scalar loops. Lanes past the row end compute on whatever the buffer holds and
+/// are not stored.
+private func maxPoolStride2(_ g: PoolGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                            argmax: UnsafeMutablePointer<UInt8>?) {
+    let k = g.kernel, rowLength = GEMM.roundUp(2 * g.outW + k + 32, 16)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: k * rowLength + 16) { buffer in
+        let rows = buffer.baseAddress!
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { tail in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { tailIndex in
+                for oy in 0..<g.outH {
+                    for ky in 0..<k { copyFloats(src + (2 * oy + ky) * g.inW, rows + ky * rowLength, g.inW) }
+                    var ox0 = 0
+                    while ox0 < g.outW {
+                        var best = SIMD16<Float>(), index = SIMD16<Int32>()
+                        for ky in 0..<k {
+                            for kx in 0..<k {
+                                let (even, odd) = loadDeinterleaved(rows + ky * rowLength + 2 * ox0 + (kx & ~1))
+                                let v = kx & 1 == 0 ? even : odd
+                                if ky == 0 && kx == 0 { best = v; continue }
+                                let take = (v .> best) .| (v .!= v)
+                                best.replace(with: v, where: take)
+                                index.replace(with: Int32(ky * k + kx), where: take)
+                            }
+                        }
+                        let count = min(16, g.outW - ox0), at = oy * g.outW + ox0
+                        let bytes = SIMD16<UInt8>(truncatingIfNeeded: index)
+                        if count == 16 {
+                            store16(best, dst + at)
+                            if let argmax { UnsafeMutableRawPointer(argmax + at).storeBytes(of: bytes, as: SIMD16<UInt8>.self) }
+                        } else {
+                            store16(best, tail.baseAddress!)
+                            copyFloats(tail.baseAddress!, dst + at, count)
+                            if let argmax {
+                                UnsafeMutableRawPointer(tailIndex.baseAddress!).storeBytes(of: bytes, as: SIMD16<UInt8>.self)
+                                for i in 0..<count { argmax[at + i] = tailIndex[i] }
+                            }
+                        }
+                        ox0 += 16
+                    }
+                }
+            }
+        }
     }
 }
