@@ -16,16 +16,36 @@ struct FilterVis: ParsableCommand {
 
             Exit status: 0 on success, 1 when an input cannot be used (one line on stderr naming the file \
             and the reason), 2 on a usage error.
+
+            Environment: FILTERVIS_CACHE, where weights and photos are cached (default ~/.cache/filtervis). \
+            FILTERVIS_ALLOCATOR=speed|memory: keep freed buffers and Winograd weight transforms for reuse (speed, \
+            the default; `patches` uses memory unless this is set) or give them back at once (memory: lowest \
+            peak). FILTERVIS_CONV=auto|direct: 3x3 convolutions by Winograd F(2x2, 3x3) (auto, the default, \
+            about twice as fast) or by direct sums only (to compare with another framework's arithmetic; results \
+            differ by float rounding).
             """,
         subcommands: [VisualizeCommand.self, PatchesCommand.self, CardCommand.self, FeatureMapsCommand.self,
                       ForwardCommand.self, RunCommand.self, MergeCommand.self, ImageCommand.self, WeightsCommand.self])
 
     /// Runs with filtervis's exit codes (see `runCommandLine`).
     static func main() {
+        let environment = ProcessInfo.processInfo.environment
         // Optimisation runs allocate and free the same large buffers every step: keep them (about 20% faster).
         // FILTERVIS_ALLOCATOR=memory returns them to the system at once for the lowest peak memory.
-        let policy = ProcessInfo.processInfo.environment["FILTERVIS_ALLOCATOR"].flatMap(AllocatorPolicy.init(rawValue:)) ?? .speed
+        let policy = environmentChoice("FILTERVIS_ALLOCATOR", environment, default: AllocatorPolicy.speed)
         policy.apply()
+        ConvAlgorithm.processDefault = environmentChoice("FILTERVIS_CONV", environment, default: ConvAlgorithm.automatic)
         runCommandLine(FilterVis.self)
+    }
+
+    /// The value of an environment variable that names one of `T`'s cases, `fallback` when unset or empty; any
+    /// other value is a usage error (exit 2) that lists the accepted ones.
+    static func environmentChoice<T: RawRepresentable & CaseIterable>(_ name: String, _ environment: [String: String],
+                                                                        default fallback: T) -> T where T.RawValue == String {
+        guard let text = environment[name], !text.isEmpty else { return fallback }
+        if let value = T(rawValue: text) { return value }
+        let accepted = T.allCases.map(\.rawValue).joined(separator: ", ")
+        printError("filtervis: error: \(name)=\(text) is not one of: \(accepted) (unset it for the default, \(fallback.rawValue))")
+        Foundation.exit(2)
     }
 }

@@ -22,8 +22,10 @@ enum CLI {
         var stderr: String
     }
 
-    /// Runs `filtervis arguments...`; records an issue and returns nil if the binary is missing.
-    static func run(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> Result? {
+    /// Runs `filtervis arguments...` (with `environment` added to this process's); records an issue and returns
+    /// nil if the binary is missing.
+    static func run(_ arguments: [String], environment: [String: String] = [:],
+                    sourceLocation: SourceLocation = #_sourceLocation) throws -> Result? {
         guard let binary else {
             Issue.record("filtervis binary not found: run `make build` (or set FILTERVIS_BIN)", sourceLocation: sourceLocation)
             return nil
@@ -31,6 +33,7 @@ enum CLI {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -69,6 +69,31 @@ import Testing
         }
     }
 
+    @Test("FILTERVIS_CONV and FILTERVIS_ALLOCATOR: bad values are usage errors naming the accepted ones")
+    func badEnvironmentValuesAreRefused() throws {
+        for (name, value, accepted) in [("FILTERVIS_CONV", "winograd", "auto, direct"), ("FILTERVIS_ALLOCATOR", "lots", "speed, memory")] {
+            guard let result = try CLI.run(["--help"], environment: [name: value]) else { return }
+            #expect(result.status == 2 && result.exitedNormally)
+            #expect(result.stderr.contains("\(name)=\(value) is not one of: \(accepted)"), "\(result.stderr)")
+        }
+    }
+
+    @Test("FILTERVIS_CONV=direct computes without Winograd: the same statistics within float rounding")
+    func directConvolutionAgreesWithWinograd() throws {
+        let photo = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/filtervis/photos/astronaut.png")
+        let path = (ProcessInfo.processInfo.environment["FILTERVIS_CACHE"].map { URL(fileURLWithPath: $0).appendingPathComponent("photos/astronaut.png") } ?? photo).path
+        func maxima(_ algorithm: String) throws -> [Double] {
+            guard let result = try CLI.run(["forward", "--layer", "conv2_2", "--image", path], environment: ["FILTERVIS_CONV": algorithm])
+            else { return [] }
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout.split(separator: "\n").dropFirst(2).compactMap { line in Double(line.split(separator: "\t")[1]) }
+        }
+        let winograd = try maxima("auto"), direct = try maxima("direct")
+        #expect(winograd.count == 128 && direct.count == 128)
+        let scale = direct.max() ?? 1
+        for (a, b) in zip(winograd, direct) { #expect(abs(a - b) <= 1e-4 * scale, "\(a) vs \(b)") }
+    }
+
     @Test func forwardPrintsPerChannelStatistics() throws {
         let photo = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/filtervis/photos/astronaut.png")
         let cache = ProcessInfo.processInfo.environment["FILTERVIS_CACHE"].map { URL(fileURLWithPath: $0).appendingPathComponent("photos/astronaut.png") } ?? photo

@@ -2,18 +2,23 @@
 // gradient of the weights, gradient of the bias. Each parallel loop is split by output.
 
 /// Which algorithm computes a convolution (and the input gradient of one, itself a convolution).
-public enum ConvAlgorithm: Sendable {
+public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// Winograd F(2x2, 3x3) for 3x3 stride-1 single-group convolutions with 16 or more channels in and out
     /// (2.25x fewer multiplications), the direct implicit-im2col GEMM for everything else.
-    case automatic
+    case automatic = "auto"
     /// Always the direct implicit-im2col GEMM (the reference the Winograd path is tested against).
     case direct
 
-    @TaskLocal static var current: ConvAlgorithm = .automatic
+    /// The algorithm of this process outside any `with` scope (the CLI sets it from FILTERVIS_CONV).
+    nonisolated(unsafe) public static var processDefault = ConvAlgorithm.automatic
+    @TaskLocal private static var scoped: ConvAlgorithm?
+
+    /// The algorithm in force: the innermost `with` scope's, else the process default.
+    static var current: ConvAlgorithm { scoped ?? processDefault }
 
     /// Runs `body` with convolutions computed by `algorithm`.
     public static func with<T>(_ algorithm: ConvAlgorithm, _ body: () throws -> T) rethrows -> T {
-        try $current.withValue(algorithm) { try body() }
+        try $scoped.withValue(algorithm) { try body() }
     }
 
     /// Multiply-adds the kernels execute for a square single-group convolution (stride, symmetric padding),
