@@ -93,6 +93,8 @@ func fixtureCases(op names: Set<String>) throws -> [FixtureCase] {
         // (C, O, H, W, k, stride, pad, dilation, groups): wide rows, many k blocks, ragged tiles.
         [64, 24, 13, 37, 3, 1, 1, 1, 1], [40, 17, 30, 9, 3, 2, 1, 1, 1], [3, 64, 25, 25, 11, 4, 2, 1, 1],
         [32, 32, 12, 12, 3, 1, 2, 2, 2], [300, 9, 5, 5, 1, 1, 0, 1, 1],
+        // rows of 21 and 38 outputs at strides 4 and 2: the 16-wide strided gathers and their scalar tails
+        [3, 16, 9, 90, 11, 4, 2, 1, 1], [5, 8, 7, 75, 3, 2, 1, 1, 1],
     ])
     func conv2dMatchesDirectLoopsOnLargerShapes(_ p: [Int]) {
         var rng = SeededGenerator(seed: 3)

@@ -305,6 +305,14 @@ enum Winograd {
 
 // MARK: - Even and odd lanes
 
+/// The even-indexed lanes of a followed by those of b (a[0], a[2], ..., a[14], b[0], ..., b[14]).
+@inline(__always)
+func evenLanes(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    let a64 = unsafeBitCast(a, to: SIMD8<UInt64>.self), b64 = unsafeBitCast(b, to: SIMD8<UInt64>.self)
+    let even = SIMD16<UInt32>(lowHalf: SIMD8<UInt32>(truncatingIfNeeded: a64), highHalf: SIMD8<UInt32>(truncatingIfNeeded: b64))
+    return unsafeBitCast(even, to: SIMD16<Float>.self)
+}
+
 /// The even- and odd-indexed floats of p[0 ..< 32] (as 64-bit lanes: low and high halves, one vpmovqd each).
 @inline(__always)
 func loadDeinterleaved(_ p: UnsafePointer<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
