@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// A network with its weights loaded: an architecture, its parameters, and the input convention they expect.
@@ -14,6 +15,7 @@ public final class Network {
     /// Where the weights came from and their sha256, for manifests.
     public let provenance: [String: String]
     private let parameters: [String: Tensor]
+    private let restrictedRows = RestrictedRows()
 
     /// Validates `parameters` strictly against the architecture: every conv key present with its exact shape;
     /// classifier keys all present or all absent; nothing unexpected.
@@ -119,7 +121,7 @@ public final class Network {
             case let .conv(_, _, _, stride, padding, dilation):
                 var w = parameters["\(layer.path).weight"]!, b = parameters["\(layer.path).bias"]
                 if let restriction = options.restrictedChannels, restriction.conv == i {
-                    (w, b) = (selectRows(w, restriction.channels), b.map { selectRows($0, restriction.channels) })
+                    (w, b) = restrictedParameters(conv: i, channels: restriction.channels)
                 }
                 // Fuse with the following ReLU when this conv's own output is not tapped.
                 let fuse = i < last && !taps.contains(i) && architecture.layers[i + 1].kind == .relu
@@ -198,6 +200,42 @@ public func redirectedReLU(_ x: Tensor) -> Tensor {
 }
 
 /// Rows `rows` of a tensor along its first axis (a weight's output channels), as a constant.
+extension Network {
+    /// The weight and bias rows of conv module `conv` for `channels`: the same tensors every time for the same
+    /// request (the last few are kept), so a thousand optimisation steps reuse one weight array, and with it
+    /// one cached Winograd transform, instead of making a new one per step.
+    func restrictedParameters(conv: Int, channels: [Int]) -> (weight: Tensor, bias: Tensor?) {
+        restrictedRows.rows(conv: conv, channels: channels) {
+            let path = architecture.layers[conv].path
+            let w = parameters["\(path).weight"]!, b = parameters["\(path).bias"]
+            return (selectRows(w, channels), b.map { selectRows($0, channels) })
+        }
+    }
+}
+
+/// The most recently used restricted conv parameters (see `Network.restrictedParameters`).
+final class RestrictedRows: @unchecked Sendable {
+    private struct Entry { let conv: Int, channels: [Int], weight: Tensor, bias: Tensor? }
+    /// Entries kept: one per filter batch in flight is plenty.
+    static let capacity = 8
+    private let lock = NSLock()
+    private var entries: [Entry] = []
+
+    func rows(conv: Int, channels: [Int], make: () -> (Tensor, Tensor?)) -> (weight: Tensor, bias: Tensor?) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let i = entries.firstIndex(where: { $0.conv == conv && $0.channels == channels }) {
+            let entry = entries.remove(at: i)
+            entries.append(entry)
+            return (entry.weight, entry.bias)
+        }
+        let (weight, bias) = make()
+        entries.append(Entry(conv: conv, channels: channels, weight: weight, bias: bias))
+        if entries.count > Self.capacity { entries.removeFirst() }
+        return (weight, bias)
+    }
+}
+
 func selectRows(_ t: Tensor, _ rows: [Int]) -> Tensor {
     let rowSize = t.count / t.shape[0]
     var out = [Float](); out.reserveCapacity(rows.count * rowSize)
