@@ -39,6 +39,8 @@ enum VisualizationOutput {
         let preprocessing: String
         let preset: PresetDescription
         let seed: UInt64
+        /// How 3x3 convolutions were computed: "auto" (Winograd where eligible) or "direct" (FILTERVIS_CONV).
+        let convolution: String
         let threads: Int
         let batch: Int
         let wallSeconds: Double
@@ -80,7 +82,8 @@ enum VisualizationOutput {
             objectiveLayer: taps.objective, scoreLayer: taps.score,
             scoreDefinition: "spatial mean of the filter's post-ReLU output on the final image at \(job.preset.size) px, no transforms",
             weights: job.network.provenance, preprocessing: job.network.preprocessing.rawValue,
-            preset: PresetDescription(job.preset), seed: job.seed, threads: Parallel.threads, batch: job.batchSize,
+            preset: PresetDescription(job.preset), seed: job.seed, convolution: ConvAlgorithm.current.rawValue,
+            threads: Parallel.threads, batch: job.batchSize,
             wallSeconds: wallSeconds, deadFilters: results.filter(\.isDead).map(\.filter), photoBaseline: summary,
             filters: entries)
         try writeJSON(manifest, to: dir.appendingPathComponent("manifest.json"))

@@ -63,6 +63,7 @@ import Testing
             }
             let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("manifest.json"))) as! [String: Any]
             #expect(manifest["seed"] as? Int == 5)
+            #expect(manifest["convolution"] as? String == "auto")
             #expect((manifest["filters"] as? [[String: Any]])?.count == 2)
             #expect(manifest["threads"] as? Int == Int(threads))
             #expect((manifest["weights"] as? [String: String])?["file_sha256"]?.count == 64)

@@ -136,7 +136,7 @@ import TensorCore
         "conv2_1/patches/part001.json": "318b2a9fa924fb92f71b4366d218a6413e03a044afb3695f7b5b793f47a3a5a6",
         "featuremaps-photo.png": "5bca50ea5c54f8d1e7f27628244eefd7076005638cce7707c1825c2763c5cdc4",
         "index.html": "2848cd629bb42599bb329a97cebf4567bc5e50221d4085696f4ae7b2f00993b7",
-        "manifest.json": "3323a1ab97b449c7c4f317f7f8b42692de203bc088fc86f4224377247b12dba6",
+        "manifest.json": "bd126c8d417ebef3969c2b7715a2f30d467e2604acc9255f0d79596869cb67ec",
         "units/featuremaps-block1_conv2.json": "d706cda2a738dbf3d0ea046758fb0dde1d0d8fde096470ac31bb0a6e95d5bcba",
         "units/filters-conv2_1-keras2016-seed0-batch000.json": "3572ecc4392c456acb7c584e0d8b2802548a46a1b98ed1df1241347c3951295d",
         "units/filters-conv2_1-keras2016-seed0-batch001.json": "406871844952a0c485a3feb57fe432dd4218606bae78239a352616b7a6d172bc",

@@ -13,8 +13,9 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     nonisolated(unsafe) public static var processDefault = ConvAlgorithm.automatic
     @TaskLocal private static var scoped: ConvAlgorithm?
 
-    /// The algorithm in force: the innermost `with` scope's, else the process default.
-    static var current: ConvAlgorithm { scoped ?? processDefault }
+    /// The algorithm in force: the innermost `with` scope's, else the process default (manifests record it, since
+    /// the two round differently).
+    public static var current: ConvAlgorithm { scoped ?? processDefault }
 
     /// Runs `body` with convolutions computed by `algorithm`.
     public static func with<T>(_ algorithm: ConvAlgorithm, _ body: () throws -> T) rethrows -> T {

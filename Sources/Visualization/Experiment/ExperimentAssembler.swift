@@ -37,7 +37,8 @@ struct ExperimentAssembler {
         var manifest = ExperimentManifest(
             version: FilterVisVersion.current, name: config.name, config: config, model: plan.network.name,
             weights: plan.weights, preprocessing: plan.network.preprocessing.rawValue,
-            presets: plan.presets.map(PresetDescription.init), seeds: config.seeds, photos: photos,
+            presets: plan.presets.map(PresetDescription.init), seeds: config.seeds,
+            convolution: ConvAlgorithm.current.rawValue, photos: photos,
             definitions: Self.definitions, units: units, layers: layers, featuremaps: maps,
             timings: .init(wallSeconds: 0, unitSeconds: 0, networkSeconds: 0, networkShare: 0, assembleSeconds: 0,
                            threads: Parallel.threads, units: [:]))

@@ -13,6 +13,9 @@ public struct ExperimentManifest: Codable, Equatable {
     public var preprocessing: String
     public var presets: [PresetDescription]
     public var seeds: [UInt64]
+    /// How 3x3 convolutions were computed: "auto" (Winograd where eligible) or "direct" (FILTERVIS_CONV); the two
+    /// round differently, so reruns match byte for byte only under the same one. Absent in older manifests.
+    public var convolution: String?
     public var photos: PhotoSet?
     /// What each number means (which tensor, which image).
     public var definitions: [String: String]
