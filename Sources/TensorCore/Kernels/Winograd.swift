@@ -27,6 +27,11 @@ enum Winograd {
     /// stays in L2/L3 while every output channel is computed from it.
     static let maxStripsPerBlock = 4
 
+    /// Output-channel panels (GEMM.mr channels each) multiplied and stored per pass over a block: their 16 M_ξ
+    /// (16 x 64 x tiles floats) stay in L2 until the output transform reads them (3-5% faster than a whole
+    /// chunk at once on VGG16's conv5_1 batch-8 step, measured side by side).
+    static let maxPanelsPerPass = 8
+
     /// y = conv3x3(x, w) + bias, then max(., 0) if `relu`; y (N, O, outH, outW) is fully overwritten.
     /// `u` holds the transformed weights (`TransformedWeights` of w, O x C).
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, u: TransformedWeights,
@@ -49,7 +54,8 @@ enum Winograd {
         let panelsPer = (mPanels + oChunks - 1) / oChunks
         let maxWidth = ((strips + blocks - 1) / blocks) * nr
         let ldb = GEMM.blockRowStride(maxWidth)
-        let vCount = 16 * channels * ldb + 16, mCount = 16 * panelsPer * mr * ldb
+        let panelsPerPass = min(panelsPer, maxPanelsPerPass)
+        let vCount = 16 * channels * ldb + 16, mCount = 16 * panelsPerPass * mr * ldb
         let rowCount = 4 * (2 * GEMM.roundUp(maxWidth, 16) + 48)
         func tileRange(_ block: Int) -> (t0: Int, width: Int, paddedWidth: Int) {
             let s0 = block * strips / blocks, s1 = (block + 1) * strips / blocks
@@ -60,11 +66,16 @@ enum Winograd {
             let panels = (chunk * panelsPer)..<min(mPanels, (chunk + 1) * panelsPer)
             if panels.isEmpty { return }
             let (t0, width, paddedWidth) = tileRange(block)
-            let mRows = panels.count * mr
-            multiply(u, panels: panels, v, ldb: ldb, columns: paddedWidth, into: m, rowsPerXi: mRows)
-            let o0 = panels.lowerBound * mr, o1 = min(outputs, panels.upperBound * mr)
-            transformOutput(g, m, ldm: ldb, xiStride: mRows * ldb, channels: o0..<o1,
-                            tileRows: tileRows, tileCols: tileCols, t0: t0, width: width, bias: bias, relu: relu, y: y)
+            var p0 = panels.lowerBound
+            while p0 < panels.upperBound {
+                let part = p0..<min(panels.upperBound, p0 + panelsPerPass)
+                let mRows = part.count * mr
+                multiply(u, panels: part, v, ldb: ldb, columns: paddedWidth, into: m, rowsPerXi: mRows)
+                let o0 = part.lowerBound * mr, o1 = min(outputs, part.upperBound * mr)
+                transformOutput(g, m, ldm: ldb, xiStride: mRows * ldb, channels: o0..<o1,
+                                tileRows: tileRows, tileCols: tileCols, t0: t0, width: width, bias: bias, relu: relu, y: y)
+                p0 = part.upperBound
+            }
         }
         if oChunks == 1 {
             // Each item transforms its own block of tiles.
