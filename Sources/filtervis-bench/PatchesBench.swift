@@ -24,8 +24,7 @@ func runPatchesBench(threads: Int, restoring policy: AllocatorPolicy, counts: [I
 
     // As `filtervis patches` runs: freed activations go straight back to the system, so the peak is what the
     // search needs, not what a kept heap accumulated (the bench's own policy is restored afterwards).
-    AllocatorPolicy.memory.apply()
-    TransformedWeightCache.budgetBytes = TransformedWeightCache.defaultBudget  // as `filtervis patches`
+    PatchSearch.applyMemorySettings()
     defer { policy.apply() }
     let baseline = memoryMiB("VmRSS")
     for count in counts.sorted() {

@@ -96,15 +96,8 @@ struct PatchesCommand: ParsableCommand {
         try runReportingErrors {
             let started = Date()
             if let threads { Parallel.threads = threads }
-            // Photos of many sizes make the kept heap of the default policy fragment (measured: peak 250-790 MiB
-            // over 40 photos); returning large buffers at once keeps the search flat at about 190 MiB for the same
-            // speed. FILTERVIS_ALLOCATOR still decides when set.
-            if ProcessInfo.processInfo.environment["FILTERVIS_ALLOCATOR"] == nil {
-                AllocatorPolicy.memory.apply()
-                // Every batch goes through the same weights: keep their Winograd transforms (VGG16 to conv5_3:
-                // about 100 MiB, once) rather than redoing them per batch.
-                TransformedWeightCache.budgetBytes = TransformedWeightCache.defaultBudget
-            }
+            // FILTERVIS_ALLOCATOR still decides when set.
+            if ProcessInfo.processInfo.environment["FILTERVIS_ALLOCATOR"] == nil { PatchSearch.applyMemorySettings() }
             let settings = PatchSearchSettings(top: top, perImage: perImage, scales: try parsedScales())
 
             // Everything that can be wrong is checked before the first photo is read.

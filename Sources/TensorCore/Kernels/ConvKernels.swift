@@ -32,8 +32,8 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
                              kh: kernel, kw: kernel, stride: stride, dilation: 1, groups: 1, padTop: padding,
                              padLeft: padding, outH: span(height), outW: span(width))
         // The input gradient is itself a convolution only on the flipped-kernel path (see ConvKernels.inputGrad).
-        let computed = inputGradient && g.stride == 1 && g.cg >= GEMM.mr ? ConvKernels.flippedGeometry(g) : g
-        guard current == .automatic && Winograd.isEligible(computed) else { return g.macs }
+        let computed = inputGradient && ConvKernels.inputGradIsFlippedConv(g) ? ConvKernels.flippedGeometry(g) : g
+        guard Winograd.runs(computed) else { return g.macs }
         let (rows, cols) = Winograd.tiles(computed)
         return computed.batch * computed.outChannels * computed.inChannels * 16 * rows * cols
     }
@@ -64,7 +64,7 @@ enum ConvKernels {
         let kg = g.kg, og = g.og, plane = g.outPlane
         if plane == 0 || og == 0 || g.batch == 0 { return }
         if kg == 0 { fillBiasOnly(g, bias: bias, relu: relu, y: y); return }
-        if ConvAlgorithm.current == .automatic && Winograd.isEligible(g) {
+        if Winograd.runs(g) {
             let u = TransformedWeightCache.transformed(source, outputs: g.outChannels, channels: g.inChannels, flipped: false) {
                 Winograd.transformWeights(w, outputs: g.outChannels, channels: g.inChannels, into: $0)
             }
@@ -190,12 +190,15 @@ enum ConvKernels {
     /// `source` is the array w points at, when there is one (see `forward`).
     static func inputGrad(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                           dx: UnsafeMutablePointer<Float>, source: [Float]? = nil) {
-        if g.stride == 1 && g.cg >= GEMM.mr {
+        if inputGradIsFlippedConv(g) {
             inputGradByFlippedConv(g, dy: dy, w: w, dx: dx, source: source)
         } else {
             inputGradByCol2im(g, dy: dy, w: w, dx: dx)
         }
     }
+
+    /// Whether the input gradient of `g` is computed as a convolution (`flippedGeometry`), not by col2im.
+    static func inputGradIsFlippedConv(_ g: ConvGeometry) -> Bool { g.stride == 1 && g.cg >= GEMM.mr }
 
     /// The geometry of the flipped convolution that maps dy to dx (stride 1 only).
     static func flippedGeometry(_ g: ConvGeometry) -> ConvGeometry {
@@ -208,7 +211,7 @@ enum ConvKernels {
     private static func inputGradByFlippedConv(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                                dx: UnsafeMutablePointer<Float>, source: [Float]?) {
         let flipped = flippedGeometry(g)
-        if ConvAlgorithm.current == .automatic && Winograd.isEligible(flipped) {
+        if Winograd.runs(flipped) {
             let u = TransformedWeightCache.transformed(source, outputs: g.inChannels, channels: g.outChannels, flipped: true) { u in
                 withAlignedScratch(g.inChannels * g.og * g.kh * g.kw) { wf in
                     flipWeights(g, w, into: wf)

@@ -20,6 +20,9 @@ enum Winograd {
             && g.inChannels >= 16 && g.outChannels >= 16 && g.outH >= 2 && g.outW >= 2
     }
 
+    /// Whether `g` is computed by this path now: eligible, and the algorithm in force is `.automatic`.
+    static func runs(_ g: ConvGeometry) -> Bool { ConvAlgorithm.current == .automatic && isEligible(g) }
+
     /// Tiles (2x2 output blocks) per image row and column.
     static func tiles(_ g: ConvGeometry) -> (rows: Int, cols: Int) { ((g.outH + 1) / 2, (g.outW + 1) / 2) }
 

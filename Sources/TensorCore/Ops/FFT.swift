@@ -175,6 +175,17 @@ private struct PlaneWorkspace {
     }
 
     func deallocate() { re.deallocate() }
+
+    /// Runs `body(plane, workspace)` for planes 0 ..< planes in parallel, each with a workspace sized for an h x w
+    /// plane's paired rows and for its half spectrum.
+    static func forEachPlane(_ planes: Int, h: Int, w: Int, _ body: (Int, PlaneWorkspace) -> Void) {
+        let size = max(w * ((h + 1) / 2), h * (w / 2 + 1), 1)
+        Parallel.forEach(planes) { p in
+            let workspace = PlaneWorkspace(size: size)
+            defer { workspace.deallocate() }
+            body(p, workspace)
+        }
+    }
 }
 
 /// The 2-D FFT kernels on (planes, h, w) real data and (planes, h, wf) half spectra, wf = w/2 + 1, unscaled.
@@ -184,10 +195,7 @@ enum FFT2 {
         let wf = w / 2 + 1
         let rowPlan = FFTPlan(w), colPlan = FFTPlan(h)
         let pairs = (h + 1) / 2
-        Parallel.forEach(planes) { p in
-            let size = max(w * pairs, h * wf, 1)
-            let workspace = PlaneWorkspace(size: size)
-            defer { workspace.deallocate() }
+        PlaneWorkspace.forEachPlane(planes, h: h, w: w) { p, workspace in
             let (re, im, sRe, sIm) = (workspace.re, workspace.im, workspace.scratchRe, workspace.scratchIm)
             let src = x + p * h * w
             // Along the width, two image rows per complex sequence (row 2m real, row 2m+1 imaginary),
@@ -232,10 +240,7 @@ enum FFT2 {
         let wf = w / 2 + 1
         let rowPlan = FFTPlan(w), colPlan = FFTPlan(h)
         let pairs = (h + 1) / 2
-        Parallel.forEach(planes) { p in
-            let size = max(w * pairs, h * wf, 1)
-            let workspace = PlaneWorkspace(size: size)
-            defer { workspace.deallocate() }
+        PlaneWorkspace.forEachPlane(planes, h: h, w: w) { p, workspace in
             let (re, im, sRe, sIm) = (workspace.re, workspace.im, workspace.scratchRe, workspace.scratchIm)
             let src = spectrum + p * h * wf * 2
             for i in 0..<(h * wf) { re[i] = src[2 * i]; im[i] = src[2 * i + 1] }

@@ -47,43 +47,10 @@ public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int
                 Parallel.forRanges(g.planes, grain: 1) { range in
                     for plane in range {
                         let src = xs.baseAddress! + plane * inPlane, dst = y + plane * outPlane
-                        if g.kernel == 2 && g.stride == 2 && g.padding == 0 && 2 * g.outH <= g.inH && 2 * g.outW <= g.inW {
-                            // VGG's 2x2 pooling: every window lies inside the input; the same first-maximum rule.
-                            for oy in 0..<g.outH {
-                                let r0 = src + 2 * oy * g.inW, r1 = r0 + g.inW, o = dst + oy * g.outW
-                                var ox0 = 0
-                                while ox0 + 16 <= g.outW {
-                                    // 16 windows at once: even/odd lanes of two rows are the four window taps.
-                                    let (a, b) = loadDeinterleaved(r0 + 2 * ox0), (c, d) = loadDeinterleaved(r1 + 2 * ox0)
-                                    var best = a, index = SIMD16<Int32>(repeating: 0)
-                                    for (tap, v) in [(Int32(1), b), (2, c), (3, d)] {
-                                        let take = (v .> best) .| (v .!= v)
-                                        best.replace(with: v, where: take)
-                                        index.replace(with: tap, where: take)
-                                    }
-                                    store16(best, o + ox0)
-                                    if let amp {
-                                        UnsafeMutableRawPointer(amp + plane * outPlane + oy * g.outW + ox0)
-                                            .storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: index), as: SIMD16<UInt8>.self)
-                                    }
-                                    ox0 += 16
-                                }
-                                for ox in ox0..<g.outW {
-                                    let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
-                                    var best = a, bestIndex = 0
-                                    if b > best || b.isNaN { best = b; bestIndex = 1 }
-                                    if c > best || c.isNaN { best = c; bestIndex = 2 }
-                                    if d > best || d.isNaN { best = d; bestIndex = 3 }
-                                    o[ox] = best
-                                    if let amp { amp[plane * outPlane + oy * g.outW + ox] = UInt8(bestIndex) }
-                                }
-                            }
-                            continue
-                        }
                         if g.stride == 2 && g.padding == 0 && (g.outH - 1) * 2 + g.kernel <= g.inH
                             && (g.outW - 1) * 2 + g.kernel <= g.inW {
-                            // Stride 2, every window inside the input (AlexNet's 3/2): 16 windows at once, each tap
-                            // the even or odd lanes of a window row copied into a buffer long enough for whole vectors.
+                            // Stride 2, every window inside the input (VGG's 2/2, AlexNet's 3/2): 16 windows at once,
+                            // each tap the even or odd lanes of a window row copied into a buffer of whole vectors.
                             maxPoolStride2(g, src, dst, argmax: amp.map { $0 + plane * outPlane })
                             continue
                         }

@@ -14,15 +14,21 @@ private func forEachLine(outer: Int, n: Int, inner: Int, _ body: (Int, Int) -> V
     for o in 0..<outer { for i in 0..<inner { body(o * n * inner + i, inner) } }
 }
 
+/// The line's maximum m and Σ exp(x - m) in double: the stable pieces of both softmaxes.
+private func maxAndShiftedExpSum(_ x: [Float], base: Int, stride s: Int, n: Int) -> (max: Float, total: Double) {
+    var m = -Float.infinity
+    for k in 0..<n { m = max(m, x[base + k * s]) }
+    var total = 0.0
+    for k in 0..<n { total += Foundation.exp(Double(x[base + k * s] - m)) }
+    return (m, total)
+}
+
 /// exp(x) / Σ exp(x) along `axis` (torch.softmax).
 public func softmax(_ x: Tensor, axis: Int) -> Tensor {
     let (_, outer, n, inner) = splitAxis(x.shape, axis, op: "softmax")
     var y = [Float](repeating: 0, count: x.count)
     forEachLine(outer: outer, n: n, inner: inner) { base, s in
-        var m = -Float.infinity
-        for k in 0..<n { m = max(m, x.storage[base + k * s]) }
-        var total = 0.0
-        for k in 0..<n { total += Foundation.exp(Double(x.storage[base + k * s] - m)) }
+        let (m, total) = maxAndShiftedExpSum(x.storage, base: base, stride: s, n: n)
         for k in 0..<n { y[base + k * s] = Float(Foundation.exp(Double(x.storage[base + k * s] - m)) / total) }
     }
     let yv = y
@@ -43,10 +49,7 @@ public func logSoftmax(_ x: Tensor, axis: Int) -> Tensor {
     let (_, outer, n, inner) = splitAxis(x.shape, axis, op: "logSoftmax")
     var y = [Float](repeating: 0, count: x.count)
     forEachLine(outer: outer, n: n, inner: inner) { base, s in
-        var m = -Float.infinity
-        for k in 0..<n { m = max(m, x.storage[base + k * s]) }
-        var total = 0.0
-        for k in 0..<n { total += Foundation.exp(Double(x.storage[base + k * s] - m)) }
+        let (m, total) = maxAndShiftedExpSum(x.storage, base: base, stride: s, n: n)
         let lse = Double(m) + Foundation.log(total)
         for k in 0..<n { y[base + k * s] = Float(Double(x.storage[base + k * s]) - lse) }
     }
