@@ -36,6 +36,8 @@ import Testing
         Shape(batch: 2, channels: 140, outputs: 18, height: 13, width: 13, pad: 1),
         Shape(batch: 1, channels: 24, outputs: 16, height: 5, width: 3, pad: 2),
         Shape(batch: 5, channels: 16, outputs: 40, height: 4, width: 70, pad: 0),
+        // 5 output panels over 2 tile blocks on 2 threads: 4 chunks of 2 panels, the last one empty (once a crash).
+        Shape(batch: 1, channels: 16, outputs: 40, height: 14, width: 14, pad: 1),
     ]
 
     func convolve(_ x: Tensor, _ w: Tensor, _ b: Tensor?, pad: Int, relu: Bool, _ algorithm: ConvAlgorithm) -> Tensor {

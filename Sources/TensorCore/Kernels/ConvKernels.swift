@@ -96,7 +96,7 @@ enum ConvKernels {
                 Parallel.forEach(items * oChunks) { item in
                     let oc = item % oChunks, rest = item / oChunks
                     let blk = rest % blocks, gi = rest / blocks
-                    let panels = (oc * panelsPer)..<min(mPanels, (oc + 1) * panelsPer)
+                    let panels = GEMM.chunk(oc, size: panelsPer, of: mPanels)
                     if panels.isEmpty { return }
                     let q0 = blk * pixelBlock, width = min(pixelBlock, total - q0)
                     let strips = (width + nr - 1) / nr

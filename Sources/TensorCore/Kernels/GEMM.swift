@@ -19,6 +19,12 @@ enum GEMM {
 
     static func roundUp(_ v: Int, _ m: Int) -> Int { (v + m - 1) / m * m }
 
+    /// Chunk `index` of `0 ..< count` cut into chunks of `size`: empty once past the end (ceil-sized chunks can
+    /// leave the last ones with nothing, e.g. 5 panels in 4 chunks of 2).
+    static func chunk(_ index: Int, size: Int, of count: Int) -> Range<Int> {
+        min(count, index * size)..<min(count, (index + 1) * size)
+    }
+
     /// The k-block depth of a convolution whose k axis is (channel, kernel tap): whole channels per block, about
     /// `kc` deep. Blocks are summed one after another, so a channel split between two blocks would round
     /// differently from the same channel inside one; with whole channels per block, the channels that are zero
@@ -291,7 +297,7 @@ extension GEMM {
             let panelsPerChunk = (mPanels + rowChunks - 1) / rowChunks
             Parallel.forEach(colBlocks * rowChunks) { item in
                 let jb = item / rowChunks, rc = item % rowChunks
-                let panels = (rc * panelsPerChunk)..<min(mPanels, (rc + 1) * panelsPerChunk)
+                let panels = chunk(rc, size: panelsPerChunk, of: mPanels)
                 if panels.isEmpty { return }
                 let j0 = jb * nc, width = min(nc, n - j0)
                 withAlignedScratch(kc * roundUp(width, nr)) { bBuf in

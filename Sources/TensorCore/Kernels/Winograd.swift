@@ -76,7 +76,7 @@ enum Winograd {
         }
         /// GEMMs and output transform of one (block, output-channel chunk) from its transformed input v.
         func multiplyAndStore(block: Int, chunk: Int, v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>) {
-            let panels = (chunk * panelsPer)..<min(mPanels, (chunk + 1) * panelsPer)
+            let panels = GEMM.chunk(chunk, size: panelsPer, of: mPanels)
             if panels.isEmpty { return }
             let (t0, width, paddedWidth) = tileRange(block)
             var p0 = panels.lowerBound
