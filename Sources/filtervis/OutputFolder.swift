@@ -6,6 +6,7 @@ import ImageIO
 enum OutputError: Error, CustomStringConvertible {
     case notWritable(path: String, reason: String)
     case notAFolder(path: String)
+    case mountPoint(path: String)
     case isAFolder(path: String)
     case foreignFile(folder: String, file: String, layout: OutputLayout)
     case diskFull(folder: String, file: String)
@@ -18,6 +19,8 @@ enum OutputError: Error, CustomStringConvertible {
             "\(path): cannot write to this output folder (\(reason)); choose another --out"
         case .notAFolder(let path):
             "\(path): is a file, not a folder; choose another --out"
+        case .mountPoint(let path):
+            "\(path): is a mount point, which cannot be replaced as a whole; give a folder inside it, e.g. \(path)/out"
         case .isAFolder(let path):
             "\(path): is a folder; give the name of the file to write"
         case .foreignFile(let folder, let file, let layout):
@@ -75,6 +78,10 @@ enum OutputFolder {
         let parent = target.deletingLastPathComponent()
         if target.path == "/" { throw OutputError.notWritable(path: display, reason: "the root folder cannot be replaced") }
         if exists(target) && !isFolder(target) { throw OutputError.notAFolder(path: display) }
+        // rename(2) cannot move a mount point, and the temporary sibling would be on another file system.
+        if let own = device(target), let parents = device(parent), own != parents {
+            throw OutputError.mountPoint(path: display)
+        }
         do { try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
             throw OutputError.notWritable(path: display, reason: "cannot create \(parent.path): \(error.localizedDescription)")
         }
@@ -163,6 +170,12 @@ enum OutputFolder {
     static func resolved(_ dir: URL) -> URL {
         let url = URL(fileURLWithPath: dir.path).standardizedFileURL
         return exists(url) ? url.resolvingSymlinksInPath() : url
+    }
+
+    /// The file system `url` is on (nil if it does not exist).
+    private static func device(_ url: URL) -> UInt64? {
+        var info = stat()
+        return stat(url.path, &info) == 0 ? UInt64(info.st_dev) : nil
     }
 
     static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }

@@ -142,6 +142,9 @@ struct AtomicOutputTests {
             }
             #expect(OutputFixtures.listing(disk.root) == ["filler", "pat", "picture.png", "vis"], "partial files left")
         }
+        // The mount point itself cannot be renamed: refused before any work.
+        guard let mounted = try CLI.run(Self.visualize(disk.root, filters: "0", size: 32, seed: 1)) else { return }
+        #expect(mounted.status == 1 && OutputFixtures.errorLine(mounted.stderr)?.contains("mount point") == true, "\(mounted.stderr)")
         // With space again, the same rerun succeeds and leaves nothing beside its folder.
         try FileManager.default.removeItem(at: disk.root.appendingPathComponent("filler"))
         try succeed(runs[0].1)
