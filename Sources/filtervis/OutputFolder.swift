@@ -105,7 +105,7 @@ enum OutputFolder {
         let staging = OutputStaging(root: parent.appendingPathComponent(TemporaryName.make(for: target.lastPathComponent, kind: .file)),
                                     display: display)
         guard mkdir(staging.root.path, 0o777) == 0 else {
-            throw OutputError.writing(".", in: display, .from(errno: errno, writing: staging.root))
+            throw OutputError.writing("a temporary folder beside it", in: display, .from(errno: errno, writing: staging.root))
         }
         do {
             try body(staging)
@@ -200,7 +200,7 @@ enum OutputFolder {
 }
 
 /// The temporary folder a run writes into; errors name the output folder the user gave, not the temporary one.
-struct OutputStaging: @unchecked Sendable {
+struct OutputStaging: Sendable {
     let root: URL
     let display: String
 
