@@ -22,15 +22,16 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
 
         // MARK: Libraries
-        .target(name: "ImageIO", dependencies: ["CImageCodecs", "TensorCore"]),
+        .target(name: "FileOutput"),  // whole-file atomic writes and their temporary names, shared by every writer
+        .target(name: "ImageIO", dependencies: ["CImageCodecs", "TensorCore", "FileOutput"]),
         .target(name: "TensorCore"),
-        .target(name: "Checkpoints"),
+        .target(name: "Checkpoints", dependencies: ["FileOutput"]),
         .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "ImageIO"]),
-        .target(name: "Visualization", dependencies: ["TensorCore", "Models", "ImageIO", "Checkpoints"]),
+        .target(name: "Visualization", dependencies: ["TensorCore", "Models", "ImageIO", "Checkpoints", "FileOutput"]),
 
         // MARK: The command-line tool: thin, all file output and progress live here.
         .executableTarget(name: "filtervis", dependencies: [
-            "ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization",
+            "ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization", "FileOutput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -49,7 +49,7 @@ struct CardCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores). Results do not depend on it.")
     var threads: Int?
 
-    @Option(help: "Output PNG file.")
+    @Option(help: "Output PNG file (replaced only once the new card is complete).")
     var out: String
 
     func validate() throws {
@@ -66,7 +66,7 @@ struct CardCommand: ParsableCommand {
         try runReportingErrors {
             if let threads { Parallel.threads = threads }
             let outURL = URL(fileURLWithPath: out)
-            try OutputFolder.prepare(outURL.deletingLastPathComponent())
+            try OutputFile.prepare(outURL)
             let network = try modelOptions.loadNetwork()
             let index = try network.layerIndex(layer)
             let channels = network.channels(at: index)
@@ -85,7 +85,7 @@ struct CardCommand: ParsableCommand {
             let card = try Self.compose(title: "\(network.name) \(layer) filter \(filter)", preference: preference,
                                         caption: "preset \(preset), seed \(seed)", crops: crops,
                                         activations: patches.map(\.activation))
-            try card.write(to: outURL)
+            try OutputFile.write(card, to: outURL)
             log("card: wrote \(out) (\(patches.count) patch(es))")
         }
     }

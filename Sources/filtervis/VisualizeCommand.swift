@@ -76,7 +76,7 @@ struct VisualizeCommand: ParsableCommand {
     @Flag(help: "Skip scoring the real photos (the manifest then has no photo ratios).")
     var noPhotoBaseline = false
 
-    @Option(help: "Output folder (created if missing).")
+    @Option(help: "Output folder, replaced as a whole when the run succeeds (a failed run leaves it as it was). Refused if it holds files `visualize` did not write.")
     var out: String
 
     enum GridOrder: String, ExpressibleByArgument, CaseIterable { case index, score }
@@ -101,7 +101,7 @@ struct VisualizeCommand: ParsableCommand {
             if let lr { chosen.method = chosen.method.withRate(lr) }
 
             let outDir = URL(fileURLWithPath: out, isDirectory: true)
-            try OutputFolder.prepare(outDir)
+            try OutputFolder.prepare(outDir, for: VisualizationOutput.layout)
             let network = try modelOptions.loadNetwork()
             let index = try network.layerIndex(layer)
             let selected = try FilterSelection.parse(filters, channels: network.channels(at: index), layer: layer)

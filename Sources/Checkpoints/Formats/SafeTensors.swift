@@ -1,3 +1,4 @@
+import FileOutput
 import Foundation
 
 /// Reads and writes the safetensors format, validating it as strictly as the reference implementation.
@@ -129,7 +130,10 @@ public enum SafeTensors {
 
     /// Writes `checkpoint` to `path` atomically (temporary file in the same directory, then rename).
     public static func write(_ checkpoint: Checkpoint, to path: String) throws {
-        try writeAtomically(encode(checkpoint), to: path)
+        let data = encode(checkpoint)
+        do { try AtomicFile.write(data, to: URL(fileURLWithPath: path)) } catch let error as FileWriteError {
+            throw CheckpointError(file: fileName(path), error.reason)
+        }
     }
 
     /// A JSON array of non-negative integers (JSONSerialization gives NSNumbers; refuse fractions).
@@ -161,27 +165,4 @@ func jsonString(_ s: String) -> String {
         }
     }
     return out + "\""
-}
-
-/// Writes `data` to a temporary file next to `path`, then renames it over `path`: readers never see half a file.
-func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let directory = url.deletingLastPathComponent()
-    let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw CheckpointError(file: fileName(path), "cannot write: the directory \(directory.path) does not exist (create it first)")
-    }
-    do {
-        try data.write(to: temporary)
-    } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw CheckpointError(file: fileName(path), "cannot write into \(directory.path) (\(error.localizedDescription)); "
-            + "is it writable, and is there space left?")
-    }
-    if rename(temporary.path, url.path) != 0 {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: temporary)
-        throw CheckpointError(file: fileName(path), "cannot move the finished file into place: \(reason)")
-    }
 }
