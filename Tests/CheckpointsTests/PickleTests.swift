@@ -86,4 +86,25 @@ import Testing
         let cycle: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E]  // l = []; l.append(l)
         expectCheckpointError("nests deeper") { _ = try Checkpoint.load(Data(cycle), format: .numpyPickle) }
     }
+
+    @Test func sharedSubtreesCannotMakeTheWalkExponential() {
+        // l0 = [1]; l(k+1) = [lk, lk] for 60 levels: 2^60 paths in a 300-byte pickle. Refused, not walked.
+        var bytes: [UInt8] = [0x80, 0x02, 0x5D, 0x4B, 0x01, 0x61, 0x71, 0x00, 0x30]    // [1], memo 0, POP
+        for level in 1...60 {
+            bytes += [0x68, UInt8(level - 1), 0x68, UInt8(level - 1), 0x86, 0x71, UInt8(level)]  // (lk, lk), memo k+1
+            if level < 60 { bytes += [0x30] }                                               // POP
+        }
+        bytes += [0x2E]
+        let start = Date()
+        let error = checkpointError { _ = try Checkpoint.load(Data(bytes), format: .numpyPickle) }
+        guard case .torch(.tooManyReferences)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
+
+    @Test func negativeStringLengthsAreMalformedNotTruncated() {
+        let error = checkpointError { _ = try Unpickler.load(Data([0x80, 0x02, 0x54, 0xFB, 0xFF, 0xFF, 0xFF, 0x2E])) }
+        guard case .malformedPickle(offset: 2, opcode: 0x54, .negativeLength)? = error else {
+            Issue.record("\(String(describing: error))"); return
+        }
+    }
 }

@@ -19,6 +19,7 @@ public enum TorchProblem: Equatable, Sendable {
     case storageMissingFromZip(storage: String, entry: String)
     case noTensors
     case nestsTooDeep(name: String, limit: Int)
+    case tooManyReferences(limit: Int)
 
     public var description: String {
         switch self {
@@ -43,6 +44,9 @@ public enum TorchProblem: Equatable, Sendable {
         case let .storageMissingFromZip(key, entry): return "storage '\(key)' is missing from the zip (no entry \(entry))"
         case .noTensors: return "pickle holds no arrays or tensors"
         case let .nestsTooDeep(name, limit): return "'\(name)' nests deeper than \(limit) levels (or contains a cycle)"
+        case .tooManyReferences(let limit):
+            return "the pickle's containers refer to one another more than \(limit) times (shared sub-trees nested in "
+                + "each other); a checkpoint is a tree of tensors"
         }
     }
 }

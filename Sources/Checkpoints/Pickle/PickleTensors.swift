@@ -15,6 +15,11 @@ struct PickleTensors {
     private var storageBytesSeen: [String: Int] = [:]
     private var storageTotal = 0
     private var tensorTotal = 0
+    /// Objects visited so far. A tree visits each object once; shared sub-trees (memo references) could make a
+    /// 300-byte pickle of nested pairs (l, l) take 2^depth visits, so visits beyond twice the objects (tied weights
+    /// are shared too) plus a slack are refused.
+    private var visits = 0
+    private var maxVisits: Int { 2 * graph.objects.count + 1024 }
 
     /// Views may repeat storage elements (stride 0, overlapping strides), but all tensors together may take at most
     /// this many times their storages' bytes, plus `viewSlack`: a 10 MB file cannot expand to gigabytes.
@@ -37,6 +42,8 @@ struct PickleTensors {
         func child(_ key: String) -> String { name.isEmpty ? key : "\(name).\(key)" }
         switch value {
         case .object(let index):
+            visits += 1
+            guard visits <= maxVisits else { throw CheckpointError.torch(.tooManyReferences(limit: maxVisits)) }
             switch graph.objects[index] {
             case .dict(let dict):
                 for (key, item) in dict.items {

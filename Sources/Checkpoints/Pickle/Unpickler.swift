@@ -96,7 +96,10 @@ struct Unpickler {
         case 0x96: try push(.bytes(try reader.bytes(try length64())))                 // BYTEARRAY8 (protocol 5)
         case 0x97, 0x98:
             throw CheckpointError.refusedPickleFeature(.outOfBandBuffers)
-        case 0x54: try push(.string(latin1(try reader.bytes(try reader.i32()))))      // BINSTRING (Python 2 str)
+        case 0x54:                                                                   // BINSTRING (Python 2 str)
+            let n = try reader.i32("a BINSTRING length")
+            guard n >= 0 else { throw PickleProblem.negativeLength }
+            try push(.string(latin1(try reader.bytes(n))))
         case 0x55: try push(.string(latin1(try reader.bytes(Int(try reader.u8())))))  // SHORT_BINSTRING
         // Containers
         case 0x7D: try push(try new(.dict(PickleDict())))                            // EMPTY_DICT
