@@ -11,10 +11,24 @@ struct PickleTensors {
     let storageBytes: (StorageRef) throws -> Data
     private(set) var tensors: [CheckpointTensor] = []
     private(set) var metadata: [String: String] = [:]
+    /// Bytes of the distinct storages the tensors so far were cut from, and of those tensors.
+    private var storageBytesSeen: [String: Int] = [:]
+    private var storageTotal = 0
+    private var tensorTotal = 0
+    /// Objects visited so far. A tree visits each object once; shared sub-trees (memo references) could make a
+    /// 300-byte pickle of nested pairs (l, l) take 2^depth visits, so visits beyond twice the objects (tied weights
+    /// are shared too) plus a slack are refused.
+    private var visits = 0
+    private var maxVisits: Int { 2 * graph.objects.count + 1024 }
+
+    /// Views may repeat storage elements (stride 0, overlapping strides), but all tensors together may take at most
+    /// this many times their storages' bytes, plus `viewSlack`: a 10 MB file cannot expand to gigabytes.
+    static let viewExpansion = 4
+    static let viewSlack = 1 << 20
 
     /// Collects every tensor reachable from the graph's root.
     static func collect(_ graph: PickleGraph, storageBytes: @escaping (StorageRef) throws -> Data = { _ in
-        throw CheckpointError("a storage is referenced but the file has no storages")
+        throw CheckpointError.torch(.storageWithoutStorages)
     }) throws -> (tensors: [CheckpointTensor], metadata: [String: String]) {
         var walker = PickleTensors(graph: graph, storageBytes: storageBytes)
         try walker.visit(graph.root, name: "", depth: 0)
@@ -23,11 +37,13 @@ struct PickleTensors {
 
     private mutating func visit(_ value: PickleValue, name: String, depth: Int) throws {
         guard depth <= Self.maxDepth else {
-            throw CheckpointError("'\(name)' nests deeper than \(Self.maxDepth) levels (or contains a cycle)")
+            throw CheckpointError.torch(.nestsTooDeep(name: String(name.prefix(200)), limit: Self.maxDepth))
         }
         func child(_ key: String) -> String { name.isEmpty ? key : "\(name).\(key)" }
         switch value {
         case .object(let index):
+            visits += 1
+            guard visits <= maxVisits else { throw CheckpointError.torch(.tooManyReferences(limit: maxVisits)) }
             switch graph.objects[index] {
             case .dict(let dict):
                 for (key, item) in dict.items {
@@ -42,7 +58,7 @@ struct PickleTensors {
             case .tensor(let ref):
                 tensors.append(try tensor(ref, name: name.isEmpty ? "tensor" : name))
             case .ndarray(let array):
-                tensors.append(try tensor(array, name: name.isEmpty ? "array" : name))
+                tensors.append(try tensor(array, name: name.isEmpty ? "array" : name, object: index))
             case .storage, .numpyDType:
                 break
             }
@@ -55,37 +71,63 @@ struct PickleTensors {
     }
 
     /// A PyTorch tensor view, materialised contiguously from its storage.
-    private func tensor(_ ref: TensorRef, name: String) throws -> CheckpointTensor {
+    private mutating func tensor(_ ref: TensorRef, name: String) throws -> CheckpointTensor {
         let dtype = ref.storage.dtype
         var bytes = try storageBytes(ref.storage)
         if let declared = ref.storage.declaredCount,
            declared.multipliedReportingOverflow(by: dtype.size) != (bytes.count, false) {
-            throw CheckpointError("tensor '\(name)': storage '\(ref.storage.key)' should hold \(declared) elements "
-                + "but has \(bytes.count) bytes of \(dtype.rawValue)")
+            throw CheckpointError.tensor(name, .storageSizeMismatch(storage: ref.storage.key, declared: declared,
+                                                                   bytes: bytes.count, dtype: dtype.rawValue))
         }
+        noteStorage("storage " + ref.storage.key, bytes: bytes.count)
         if ref.storage.elementOffset > 0 {
-            let skip = ref.storage.elementOffset * dtype.size
-            guard skip <= bytes.count else { throw CheckpointError("tensor '\(name)': storage view offset beyond its storage") }
+            let (skip, overflow) = ref.storage.elementOffset.multipliedReportingOverflow(by: dtype.size)
+            guard !overflow, skip <= bytes.count else {
+                throw CheckpointError.tensor(name, .storageViewOffsetOutside(storage: ref.storage.key, offset: ref.storage.elementOffset))
+            }
             bytes = bytes.dropFirst(skip)
         }
+        // Bound what the view expands to before anything is allocated.
+        try noteTensor(name, shape: ref.shape, strides: ref.strides, dtype: dtype)
         let data = try materialize(storage: bytes, dtype: dtype, offset: ref.offset, shape: ref.shape, strides: ref.strides, name: name)
         return try CheckpointTensor(name: name, dtype: dtype, shape: ref.shape, data: data)
     }
 
-    /// A numpy array: byte-swapped if big-endian, reordered if Fortran-ordered.
-    private func tensor(_ array: NumpyArray, name: String) throws -> CheckpointTensor {
+    /// Counts a storage's bytes once, however many tensors are cut from it.
+    private mutating func noteStorage(_ key: String, bytes: Int) {
+        guard storageBytesSeen[key] == nil else { return }
+        storageBytesSeen[key] = bytes
+        storageTotal += bytes
+    }
+
+    /// Counts a tensor's bytes, refusing it when all tensors so far outgrow their storages' bound.
+    private mutating func noteTensor(_ name: String, shape: [Int], strides: [Int], dtype: DType) throws {
+        let limit = Self.viewExpansion * storageTotal + Self.viewSlack
+        let viewBytes = try tensorByteCount(shape, dtype, name: name)
+        guard tensorTotal + viewBytes <= limit else {
+            throw CheckpointError.tensor(name, .viewTooLarge(shape: shape, strides: strides, bytes: viewBytes,
+                                                             limit: max(0, limit - tensorTotal)))
+        }
+        tensorTotal += viewBytes
+    }
+
+    /// A numpy array: byte-swapped if big-endian, reordered if Fortran-ordered. An array object reached under many
+    /// names (memo references) counts once as storage but once per name as a tensor, as views do.
+    private mutating func tensor(_ array: NumpyArray, name: String, object: Int) throws -> CheckpointTensor {
         guard let numpyDType = array.dtype, var bytes = array.data else {
-            throw CheckpointError("numpy array '\(name)' was never given its state (shape, dtype, data)")
+            throw CheckpointError.tensor(name, .arrayWithoutState)
         }
         let dtype: DType
-        do { dtype = try numpyDType.dtype() } catch let error as CheckpointError {
-            throw CheckpointError("array '\(name)': \(error.reason)")
+        do { dtype = try numpyDType.dtype() } catch let problem as TensorProblem {
+            throw CheckpointError.tensor(name, problem)
         }
-        let count = try elementCount(array.shape, name: name)
-        guard bytes.count == count * dtype.size else {
-            throw CheckpointError("array '\(name)': shape \(array.shape) of \(numpyDType.code) needs \(count * dtype.size) bytes, "
-                + "the pickle holds \(bytes.count)")
+        let needed = try tensorByteCount(array.shape, dtype, name: name)
+        guard bytes.count == needed else {
+            throw CheckpointError.tensor(name, .byteCountMismatch(shape: array.shape, dtype: numpyDType.code, needed: needed,
+                                                                  stored: bytes.count))
         }
+        noteStorage("array #\(object)", bytes: bytes.count)
+        try noteTensor(name, shape: array.shape, strides: contiguousStrides(array.shape), dtype: dtype)
         if numpyDType.byteOrder == ">", dtype.size > 1 {
             var swapped = Data(bytes)
             swapped.withUnsafeMutableBytes { raw in
