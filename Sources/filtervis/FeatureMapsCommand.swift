@@ -25,25 +25,26 @@ struct FeatureMapsCommand: ParsableCommand {
     @Option(help: "The photo (JPEG or PNG).")
     var image: String
 
-    @Option(help: "Input size in pixels (square crop).")
+    @Option(parsing: .unconditional, help: "Input size in pixels (square crop); the smallest that works depends on --layer.")
     var size = 224
 
-    @Option(help: "Pixels per channel tile.")
+    @Option(parsing: .unconditional, help: "Pixels per channel tile (8 to 512).")
     var tile = 96
 
     @Option(help: "Output folder (created if missing).")
     var out: String
 
     func validate() throws {
-        if size < 16 { throw ValidationError("--size must be at least 16") }
-        if tile < 8 { throw ValidationError("--tile must be at least 8") }
+        if size < 16 { throw ValidationError("--size must be at least 16, got \(size)") }
+        if tile < 8 || tile > 512 { throw ValidationError("--tile must be from 8 to 512 pixels, got \(tile)") }
     }
 
     func run() throws {
         try runReportingErrors {
             let dir = URL(fileURLWithPath: out, isDirectory: true)
-            try OutputFolder.prepare(dir)
             let network = try modelOptions.loadNetwork()
+            try FeatureMaps.checkSize(network: network, layer: layer, size: size, setting: "--size")
+            try OutputFolder.prepare(dir)
             let input = try FeatureMaps.input(photo: URL(fileURLWithPath: image), size: size)
             let activations = try FeatureMaps.activations(network: network, layer: layer, input: input)
             let grid = try FeatureMaps.grid(activations, tile: tile)
