@@ -116,6 +116,7 @@ struct PatchesCommand: ParsableCommand {
                 let index = try network.layerIndex(layer)
                 selection[layer] = try FilterSelection.parse(filters, channels: network.channels(at: index), layer: layer)
             }
+            try PatchSearch.validate(network: network, layers: layerNames, settings: settings, filters: selection)
             let folder = URL(fileURLWithPath: images, isDirectory: true)
             let files = try PatchSearch.imageFiles(in: folder)
             if files.isEmpty { throw PatchSearchError.noImages(folder: folder.path) }

@@ -261,7 +261,7 @@ struct ConfigReader {
             case "steps": out.steps = try r.integer(v, key: "overrides.steps", min: 1, max: 1_000_000)
             default:
                 let lr = try r.number(v, key: "overrides.lr")
-                guard lr > 0, lr.isFinite, Float(lr).isFinite else { throw r.error("'overrides.lr' must be a positive finite number, found \(lr)") }
+                guard lr > 0, lr.isFinite, Float(lr).isFinite else { throw r.error("'overrides.lr' must be positive and finite, found \(lr)") }
                 out.lr = Float(lr)
             }
         }

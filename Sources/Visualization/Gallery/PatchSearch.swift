@@ -60,6 +60,13 @@ public enum PatchSearch {
         return found.sorted { $0.path < $1.path }
     }
 
+    /// Checks a search request (layers, filters, settings, and every scale against each layer and the memory
+    /// budget) without reading any photo.
+    public static func validate(network: Network, layers: [String], settings: PatchSearchSettings,
+                                filters: [String: [Int]]? = nil) throws {
+        _ = try SearchPlan(network: network, layers: layers, settings: settings, filters: filters)
+    }
+
     // MARK: Search
 
     /// One streaming pass: each image decoded, preprocessed, forwarded ONCE to the deepest layer, top-k kept per

@@ -50,13 +50,13 @@ public struct VisualizationJob {
         self.batchSize = batchSize
     }
 
-    /// The preset's size as a checkable setting: the network sees each octave's side after the transforms; memory
-    /// counts the largest of those and the image itself, for a batch of optimisation steps.
+    /// The preset's size as a checkable setting: the network sees each octave's side after the transforms, and
+    /// the image itself untransformed (final scores, photo baselines); memory counts the largest of those, for a
+    /// batch of optimisation steps.
     public static func sizeSetting(preset: Preset, name: String, batch: Int) -> SizeSetting {
-        func plan(_ size: Int) -> RenderPlan { var p = preset; p.size = size; return p.plan }
+        func sides(_ size: Int) -> [Int] { var p = preset; p.size = size; return p.plan.networkSides(imageSize: size) + [size] }
         return SizeSetting(name: name, value: preset.size, range: 16...Architecture.largestSide,
-                           seenSides: { plan($0).networkSides }, memorySide: { max($0, plan($0).networkSides.max() ?? $0) },
-                           batch: batch, training: true)
+                           seenSides: sides, memorySide: { sides($0).max() ?? $0 }, batch: batch, training: true)
     }
 
     /// The module the objective reads, and the one the score reads (after the ReLU).
