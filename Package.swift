@@ -46,7 +46,8 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "Checkpoints", "ImageIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Models", "TensorCore", "ImageIO", "Checkpoints"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["ImageIO", "Checkpoints", "TensorCore"]),
+        // CLITests depend on the executable so that building the tests builds the binary they run.
+        .testTarget(name: "CLITests", dependencies: ["ImageIO", "Checkpoints", "TensorCore", "filtervis"]),
     ],
     // Swift 5 language mode: the kernels share buffers across threads by design (split by output).
     swiftLanguageModes: [.v5]

@@ -27,10 +27,10 @@ struct FeatureMapsCommand: ParsableCommand {
     @Option(help: "The photo (JPEG or PNG).")
     var image: String
 
-    @Option(help: "Input size in pixels (square crop).")
+    @Option(parsing: .unconditional, help: "Input size in pixels (square crop); the smallest that works depends on --layer.")
     var size = 224
 
-    @Option(help: "Pixels per channel tile.")
+    @Option(parsing: .unconditional, help: "Pixels per channel tile (8 to 512).")
     var tile = 96
 
     @Option(help: "Output folder, replaced as a whole when the run succeeds (a failed run leaves it as it was). Refused if it holds files `featuremaps` did not write.")
@@ -42,15 +42,16 @@ struct FeatureMapsCommand: ParsableCommand {
                                      required: ["input.png"])
 
     func validate() throws {
-        if size < 16 { throw ValidationError("--size must be at least 16") }
-        if tile < 8 { throw ValidationError("--tile must be at least 8") }
+        if size < 16 { throw ValidationError("--size must be at least 16, got \(size)") }
+        if tile < 8 || tile > 512 { throw ValidationError("--tile must be from 8 to 512 pixels, got \(tile)") }
     }
 
     func run() throws {
         try runReportingErrors {
             let dir = URL(fileURLWithPath: out, isDirectory: true)
-            try OutputFolder.prepare(dir, for: Self.layout)
             let network = try modelOptions.loadNetwork()
+            try FeatureMaps.checkSize(network: network, layer: layer, size: size, setting: "--size")
+            try OutputFolder.prepare(dir, for: Self.layout)
             let input = try FeatureMaps.input(photo: URL(fileURLWithPath: image), size: size)
             let activations = try FeatureMaps.activations(network: network, layer: layer, input: input)
             let grid = try FeatureMaps.grid(activations, tile: tile)

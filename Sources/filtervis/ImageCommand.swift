@@ -145,7 +145,7 @@ extension ImageCommand {
             try runReportingErrors {
                 let options = decoding.options(alpha: .composite(over: background))
                 var images = try inputs.map { try Image(contentsOf: URL(fileURLWithPath: $0), options: options).rgb() }
-                let size = tile ?? PixelSize(argument: "\(images[0].width)x\(images[0].height)")!
+                let size = tile ?? PixelSize(width: images[0].width, height: images[0].height)
                 images = images.map { $0.fitted(width: size.width, height: size.height) }
                 let names = labels ? inputs.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } : nil
                 let layout = GridLayout(columns: columns, margin: margin, background: background, labelScale: labelScale)

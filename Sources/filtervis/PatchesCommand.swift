@@ -47,10 +47,10 @@ struct PatchesCommand: ParsableCommand {
     @Option(help: "Folder of photos (searched recursively).")
     var images: String
 
-    @Option(help: "Patches per filter.")
+    @Option(parsing: .unconditional, help: "Patches per filter (a gallery row must stay within \(PatchesCommand.widestGallery) pixels: 992 at --tile 64).")
     var top = 9
 
-    @Option(help: "At most this many patches of one photo per filter (0: unlimited).")
+    @Option(parsing: .unconditional, help: "At most this many patches of one photo per filter (0: unlimited).")
     var perImage = 1
 
     @Option(help: "Shorter-side sizes to search at, e.g. 224,320 (default: resize 256, centre-crop 224).")
@@ -59,23 +59,30 @@ struct PatchesCommand: ParsableCommand {
     @Option(help: "Filters: a range (0-63), a list (3,7,9), both, or all (per layer).")
     var filters = "all"
 
-    @Option(help: "Tile size in pixels of each patch in the galleries.")
+    @Option(parsing: .unconditional, help: "Tile size in pixels of each patch in the galleries (16 to 512).")
     var tile = 64
 
     @Flag(help: "Also write every patch's crop at its original resolution into LAYER/crops/.")
     var saveCrops = false
 
-    @Option(help: "Worker threads (default: all cores). Results do not depend on it.")
+    @Option(parsing: .unconditional, help: "Worker threads (default: all cores). Results do not depend on it.")
     var threads: Int?
 
     @Option(help: "Output folder, replaced as a whole when the run succeeds (a failed run leaves it as it was). Refused if it holds files `patches` did not write.")
     var out: String
 
+    /// A gallery row is --top tiles wide: wider images than this are refused before any work.
+    static let widestGallery = 65_535
+
     func validate() throws {
-        if top < 1 { throw ValidationError("--top must be at least 1") }
-        if perImage < 0 { throw ValidationError("--per-image must be 0 (unlimited) or more") }
-        if tile < 16 || tile > 512 { throw ValidationError("--tile must be between 16 and 512 pixels") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if top < 1 { throw ValidationError("--top must be at least 1, got \(top)") }
+        if perImage < 0 { throw ValidationError("--per-image must be 0 (unlimited) or more, got \(perImage)") }
+        if tile < 16 || tile > 512 { throw ValidationError("--tile must be between 16 and 512 pixels, got \(tile)") }
+        let mostTiles = (Self.widestGallery - 2 - tile) / (tile + 2)
+        if top > mostTiles {
+            throw ValidationError("--top \(top) makes gallery rows wider than \(Self.widestGallery) pixels at --tile \(tile); use --top \(mostTiles) or less")
+        }
+        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be from 1 to 1024, got \(threads)") }
         _ = try parsedScales()
         if layerNames.isEmpty { throw ValidationError("--layers is empty; give e.g. --layers conv3_1,conv5_3") }
     }
@@ -109,6 +116,7 @@ struct PatchesCommand: ParsableCommand {
                 let index = try network.layerIndex(layer)
                 selection[layer] = try FilterSelection.parse(filters, channels: network.channels(at: index), layer: layer)
             }
+            try PatchSearch.validate(network: network, layers: layerNames, settings: settings, filters: selection)
             let folder = URL(fileURLWithPath: images, isDirectory: true)
             let files = try PatchSearch.imageFiles(in: folder)
             if files.isEmpty { throw PatchSearchError.noImages(folder: folder.path) }
@@ -257,8 +265,8 @@ enum PatchesOutput {
     /// Reads index.json back (the search result and the files).
     static func readIndex(_ url: URL) throws -> Index {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw CLIError("\(url.path): cannot read the patches index (\(error.localizedDescription)); run `filtervis patches` first")
+        do { data = Data(try FileReading.bytes(of: url, limit: FileReading.textLimit)) } catch let error as FileReadError {
+            throw CLIError("\(url.path): cannot read the patches index (\(error.reason)); run `filtervis patches` first")
         }
         do { return try JSONDecoder().decode(Index.self, from: data) } catch {
             throw CLIError("\(url.path): not a filtervis patches index.json (\(error))")

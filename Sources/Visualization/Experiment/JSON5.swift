@@ -45,6 +45,10 @@ public struct JSON5Parser {
     private let file: String
     private var position = 0
     private var line = 1
+    private var depth = 0
+    /// Objects and lists nest at most this deep: the parser recurses per level, so a deeper file (50,000 levels
+    /// overflowed the stack) is refused long before the stack runs out. Configs nest 3 levels.
+    public static let maxDepth = 256
 
     /// Parses `text` (from `file`, named in errors) into one value; anything after it but comments is an error.
     public static func parse(_ text: String, file: String) throws -> JSON5Value {
@@ -99,8 +103,13 @@ public struct JSON5Parser {
     private mutating func parseValue() throws -> JSON5Value {
         guard let c = current else { throw error("the file ends where a value was expected") }
         switch c {
-        case "{": return try parseObject()
-        case "[": return try parseArray()
+        case "{", "[":
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Self.maxDepth else {
+                throw error("objects and lists nest more than \(Self.maxDepth) levels deep here; a config needs only a few")
+            }
+            return c == "{" ? try parseObject() : try parseArray()
         case "\"", "'": return .string(try parseString())
         case "-", "0"..."9": return try parseNumber()
         default:
