@@ -104,8 +104,10 @@ import Testing
                     try check(maps(16), expect: 0)
                 }
 
+                // Its own folder: an output folder holding another command's files is refused (replaced as a whole).
+                let patchesOut = temporaryFolder().path
                 let patches = { (scale: Int) in ["patches", "--model", model, "--layers", layer, "--filters", "0", "--top", "1",
-                                                 "--scales", String(scale), "--images", Self.photoFolder.path, "--out", out] }
+                                                 "--scales", String(scale), "--images", Self.photoFolder.path, "--out", patchesOut] }
                 if let least = namedMinimum(try check(patches(16))) { try expectBoundary(patches, minimum: least) } else {
                     try check(patches(16), expect: 0)
                 }
