@@ -60,8 +60,10 @@ struct RunCommand: ParsableCommand {
             log("run: \(experiment.name): \(plan.units.count) unit(s), \(mine) in shard \(shard), \(Parallel.threads) thread(s) -> \(outDir.path)")
             let summary = try runner.run(shard: shard, onEvent: ExperimentLog(label: experiment.name).handle)
             log(String(format: "run: computed %d unit(s), %d already done, in %.1f s", summary.computed.count, summary.skipped.count, summary.wallSeconds))
-            if summary.assembled {
+            if summary.wroteReport {
                 log("run: wrote \(outDir.path)/index.html and manifest.json")
+            } else if summary.assembled {
+                log("run: the report in \(outDir.path) is already assembled from these units (by another shard); left as it is")
             } else {
                 log("run: \(summary.missing.count) unit(s) of other shards still missing; when all shards finish: filtervis merge \(outDir.path)")
             }
@@ -87,8 +89,12 @@ final class ExperimentLog {
             progress?.update(done, of: total)
         case let .finished(_, seconds):
             log(String(format: "  finished in %.1f s", seconds))
+        case let .waitingForAssembler(holder):
+            log("run: waiting for \(holder), which is assembling the report")
         case .assembling:
             log("run: assembling grids, galleries, manifest and report")
+        case .reportCurrent:
+            break
         }
     }
 }
