@@ -15,6 +15,12 @@ bin=$(realpath "${1:-.build/release/filtervis}")
 [[ -x $bin ]] || { echo "test-slurm: $bin is not built (run: make build)" >&2; exit 2; }
 Scripts/ensure-apt.sh slurm-wlm munge || exit 1
 
+# The scripts submitted below are the ones Experiments/README.md shows (also checked by ExperimentDocsTests).
+readme_block() { awk -v marker="<!-- file: $1 -->" '$0 == marker { getline; on = 1; next } on && /^```$/ { exit } on' Experiments/README.md; }
+for f in Experiments/slurm/array.sbatch Experiments/slurm/merge.sbatch; do
+    cmp -s <(readme_block "$f") "$f" || { echo "test-slurm: Experiments/README.md's block for $f differs from the file" >&2; exit 1; }
+done
+
 passed=0 failed=0
 pass() { echo "ok   $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL $*"; failed=$((failed + 1)); }
@@ -135,7 +141,7 @@ cat > "$config" <<EOF
   layers: ['conv2'],
   filters: '0-7',
   preset: 'keras2016',
-  overrides: {size: 128, steps: 200},  // about 3 s per filter: long enough to cancel a task between units
+  overrides: {size: 160, steps: 600},  // about 3 s per filter: long enough to cancel a task between units
   batch: 1,
   photos: '$photos',
   patches: {top: 3, imagesPerUnit: 2, cropSize: 32},
