@@ -25,7 +25,7 @@ struct PlanPrinter {
             + ["filter", "patch", "feature-map"].compactMap { k in kinds[k].map { "\($0) \(k)" } }.joined(separator: ", ")
             + "), \(filterCount) filter(s) x \(plan.presets.count) preset(s) x \(plan.config.seeds.count) seed(s)"
             + (plan.photos.isEmpty ? "" : ", \(plan.photos.count) photo(s)"))
-        printError("plan: calibrating on this machine with \(Parallel.threads) thread(s) (a couple of steps per layer and preset, one photo per patch layer) ...")
+        printError("plan: calibrating on this machine with \(Parallel.threads) thread(s) (three optimisation steps per layer and preset, one photo per patch layer) ...")
         let estimate = try ExperimentEstimate.calibrate(plan)
         out(String(format: "calibration (%d thread(s), %.1f s):", Parallel.threads, estimate.calibrationSeconds))
         for line in estimate.measurements { out("  " + line) }

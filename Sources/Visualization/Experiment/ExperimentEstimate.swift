@@ -2,8 +2,8 @@ import Foundation
 import Models
 import TensorCore
 
-/// How long an experiment's units take on this machine: a short calibration (a couple of optimisation steps per
-/// stage of every (layer, preset, batch) the units use, one photo through the patch search per layer), scaled by
+/// How long an experiment's units take on this machine: a short calibration (three optimisation steps, spread over
+/// the octave stages, of every (layer, preset, batch) the units use, one photo through the patch search per layer), scaled by
 /// each unit's work. Used by `filtervis run --plan`; nothing is written.
 public struct ExperimentEstimate {
     /// One (layer, preset, batch size)'s cost: fixed seconds (setup, final scoring) plus seconds per step of each
@@ -22,6 +22,8 @@ public struct ExperimentEstimate {
     public private(set) var measurements: [String] = []
     /// Seconds the calibration itself took.
     public private(set) var calibrationSeconds = 0.0
+
+    init(plan: ExperimentPlan) { self.plan = plan }
 
     static func key(layer: String, preset: String, batch: Int) -> String { "\(layer)|\(preset)|\(batch)" }
 
@@ -63,13 +65,16 @@ public struct ExperimentEstimate {
         return estimate
     }
 
-    /// Times a job of the unit's filters whose every octave stage runs two steps: the second step of a stage is
-    /// that stage's step cost, the rest of the time is the fixed part.
+    /// Times a job of the unit's filters with two steps in the first octave stage and one in each later one: a
+    /// step's cost is the time between its progress report and the previous one (the first stage's second step,
+    /// each later stage's only step); the rest of the time (setup, final scoring) is the fixed part.
     static func measureFilters(_ network: Network, layer: String, preset: Preset, seed: UInt64, filters: [Int]) throws -> FilterCost {
         let stages = preset.stages
         var probe = preset
-        probe.steps = 2 * stages.count
-        while probe.stages.count < stages.count || probe.stages.contains(where: { $0.steps < 2 }) { probe.steps += 1 }
+        probe.steps = stages.count + 1
+        while probe.stages.count < stages.count || probe.stages.first!.steps < 2 || probe.stages.contains(where: { $0.steps < 1 }) {
+            probe.steps += 1
+        }
         let job = try VisualizationJob(network: network, layer: layer, filters: filters, preset: probe, seed: seed, batchSize: filters.count)
         var stamps: [Date] = []
         let start = Date()
@@ -78,7 +83,7 @@ public struct ExperimentEstimate {
         var perStep: [Double] = [], end = 0
         for stage in probe.stages {
             end += stage.steps
-            perStep.append(end - 1 < stamps.count && end >= 2 ? stamps[end - 1].timeIntervalSince(stamps[end - 2]) : 0)
+            perStep.append(end >= 2 && end - 1 < stamps.count ? stamps[end - 1].timeIntervalSince(stamps[end - 2]) : 0)
         }
         let stepped = zip(probe.stages, perStep).reduce(0) { $0 + Double($1.0.steps) * $1.1 }
         return FilterCost(batch: filters.count, fixed: max(0, total - stepped), perStep: perStep)
