@@ -17,10 +17,15 @@ struct RunCommand: ParsableCommand {
 
         With --shard i/n only every n-th unit (from i) runs, e.g. one Slurm array task each; when the last unit
         is done, or with `filtervis merge OUT`, the grids, galleries, manifest.json and index.html are assembled:
-        the same bytes as one unsharded run (timings apart).
+        the same bytes as one unsharded run (timings apart). Shards that finish together assemble it once, under
+        the folder's lock (.assembly.lock); the others leave the finished report as it is.
+
+        With --plan nothing runs: the units, their shards (--shards N) and an estimated wall time from a short
+        calibration on this machine are printed.
 
         Examples:
           filtervis run Experiments/lecture-vgg16.json5
+          filtervis run Experiments/atlas-vgg16.json5 --plan --shards 16
           filtervis run Experiments/alexnet-all.json5 --shard $SLURM_ARRAY_TASK_ID/8 && filtervis merge Outputs/alexnet-all
         """)
 

@@ -129,10 +129,15 @@ public enum WorkModel {
         return total
     }
 
+    /// What a pixel costs besides the convolutions (parametrisation, transforms, optimiser, activations), in
+    /// multiply-adds: fitted to the calibrated step times of VGG16 (~3,200) and AlexNet (~6,600) conv1 vs conv5
+    /// here, without it the deep layers' share of a run would be overestimated up to 3x.
+    static let overheadPerPixel = 5000.0
+
     public static func work(_ unit: WorkUnit, plan: ExperimentPlan) -> Double {
         func macs(_ layer: String) -> Double {
             let index = (try? plan.network.layerIndex((try? plan.scoreLayer(layer)) ?? layer)) ?? 0
-            return macsPerPixel(plan.network, through: index)
+            return overheadPerPixel + macsPerPixel(plan.network, through: index)
         }
         switch unit {
         case let .filters(layer, presetName, _, _, filters):
