@@ -25,7 +25,7 @@ SEED ?= 0
 THREADS ?=
 EXTRA ?=
 
-.PHONY: help deps build test test-fresh-machine bench weights photos clean fixtures visualize-% patches-% experiment-%
+.PHONY: help deps build test test-fresh-machine test-slurm bench weights photos clean fixtures visualize-% patches-% experiment-%
 
 help:
 	@echo "filtervis make targets"
@@ -38,6 +38,7 @@ help:
 	@echo "  make patches-conv5_3     top-activating photo patches for a layer"
 	@echo "  make experiment-NAME     run Experiments/NAME.json5 into Outputs/NAME/"
 	@echo "  make test-fresh-machine  fetch everything again as a new machine would (empty apt lists, empty cache)"
+	@echo "  make test-slurm          the README's Slurm job array on a real one-node Slurm started for the test (root)"
 	@echo "  make bench               our speed next to PyTorch / onnxruntime on the same workloads"
 	@echo "  make fixtures            regenerate the committed test fixtures (needs PyTorch, Pillow, onnxruntime)"
 	@echo "  TARGET_CPU=$(TARGET_CPU) (detected; TARGET_CPU= builds for the portable default)"
@@ -61,6 +62,11 @@ test: deps weights photos
 # A new machine's first run: apt with empty package lists and an empty FILTERVIS_CACHE (CI runs it before make test).
 test-fresh-machine: build
 	@Scripts/test-fresh-machine.sh $(BIN)
+
+# Experiments/slurm/*.sbatch on a real Slurm (slurm-wlm + munge, installed when missing): array + merge == one run,
+# a cancelled task resumes; every daemon it starts is stopped again (CI runs it after make test).
+test-slurm: weights photos
+	@Scripts/test-slurm.sh $(BIN)
 
 bench: weights photos
 	@Scripts/ensure-apt.sh bc

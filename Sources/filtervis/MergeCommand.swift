@@ -40,9 +40,12 @@ struct MergeCommand: ParsableCommand {
                 throw CLIError("\(folder): \(missing.count) of \(plan.units.count) unit(s) are not done (\(shown)\(missing.count > 8 ? ", ..." : "")); "
                                + "rerun the shards that own them (or `filtervis run` without --shard)")
             }
-            // Every unit is done, so running assembles without computing anything.
-            let summary = try runner.run(shard: .whole)
-            log(String(format: "merge: assembled %d unit(s) into %@/index.html and manifest.json in %.1f s", plan.units.count, dir.path, summary.wallSeconds))
+            // Under the folder's lock, so a shard still assembling is waited for; always rewritten (an explicit merge).
+            let start = Date()
+            try runner.assemble(force: true, invocationStart: start) { event in
+                if case let .waitingForAssembler(holder) = event { log("merge: waiting for \(holder), which is assembling the report") }
+            }
+            log(String(format: "merge: assembled %d unit(s) into %@/index.html and manifest.json in %.1f s", plan.units.count, dir.path, Date().timeIntervalSince(start)))
         }
     }
 }

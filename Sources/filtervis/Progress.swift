@@ -45,3 +45,48 @@ final class ProgressReporter {
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }
+
+/// The whole run's progress across units: units done, preference images per second (of filter units' time) and
+/// photos per second (of patch units' time), and the ETA of
+/// the rest of this invocation's units, from their relative work (`WorkModel`) and the time the finished ones took.
+final class RunProgress {
+    private let work: [String: Double]
+    private let total: Int
+    private var remainingWork: Double
+    private var doneWork = 0.0
+    private var done = 0, skipped = 0, filters = 0, photos = 0
+    private var computeSeconds = 0.0, filterSeconds = 0.0, photoSeconds = 0.0
+    private let start = Date()
+
+    /// `units`: this invocation's units with their relative work.
+    init(units: [(id: String, work: Double)]) {
+        work = Dictionary(units.map { ($0.id, $0.work) }, uniquingKeysWith: { a, _ in a })
+        total = units.count
+        remainingWork = units.reduce(0) { $0 + $1.work }
+    }
+
+    func skip(_ id: String) {
+        skipped += 1
+        remainingWork -= work[id] ?? 0
+    }
+
+    /// Records a finished unit and returns the progress line.
+    func finish(_ id: String, seconds: Double, filters: Int, photos: Int) -> String {
+        done += 1
+        let w = work[id] ?? 0
+        remainingWork -= w
+        doneWork += w
+        computeSeconds += seconds
+        self.filters += filters
+        self.photos += photos
+        if filters > 0 { filterSeconds += seconds } else if photos > 0 { photoSeconds += seconds }
+        let elapsed = Date().timeIntervalSince(start)
+        let eta = doneWork > 0 ? computeSeconds / doneWork * max(0, remainingWork) : 0
+        var rates: [String] = []
+        if self.filters > 0 { rates.append(String(format: "%.2f images/s", Double(self.filters) / max(filterSeconds, 1e-9))) }
+        if self.photos > 0 { rates.append(String(format: "%.1f photos/s", Double(self.photos) / max(photoSeconds, 1e-9))) }
+        return "run: \(done + skipped)/\(total) units done" + (skipped > 0 ? " (\(skipped) skipped)" : "")
+            + (rates.isEmpty ? "" : " · " + rates.joined(separator: " · "))
+            + " · \(ProgressReporter.clock(elapsed)) elapsed · ETA \(ProgressReporter.clock(eta))"
+    }
+}

@@ -14,7 +14,11 @@ public final class ExperimentRunner {
         case started(WorkUnit, position: Int, total: Int)
         case step(WorkUnit, done: Int, total: Int)
         case finished(WorkUnit, seconds: Double)
+        /// Another process holds the assembly lock; this one waits for it.
+        case waitingForAssembler(holder: String)
         case assembling
+        /// The report on disk was already assembled from exactly these units (by another shard): left alone.
+        case reportCurrent
     }
 
     /// What one invocation did.
@@ -23,7 +27,10 @@ public final class ExperimentRunner {
         public var skipped: [String] = []
         /// Units of the whole experiment (all shards) still missing.
         public var missing: [String] = []
+        /// The report is complete and current (assembled by this invocation or found so).
         public var assembled = false
+        /// This invocation wrote the report (false when another shard had assembled it from the same units).
+        public var wroteReport = false
         public var wallSeconds = 0.0
     }
 
@@ -59,12 +66,42 @@ public final class ExperimentRunner {
         }
         summary.missing = try missingUnits().map(\.id)
         if summary.missing.isEmpty {
-            onEvent(.assembling)
-            try ExperimentAssembler(plan: plan, store: store).assemble(invocationStart: started)
+            summary.wroteReport = try assemble(force: false, invocationStart: started, onEvent: onEvent)
             summary.assembled = true
         }
         summary.wallSeconds = Date().timeIntervalSince(started)
         return summary
+    }
+
+    /// Assembles the report under the folder's lock, so shards that finish together write it once; returns
+    /// whether this call wrote it. Without `force`, a report already assembled from exactly the current units is
+    /// left alone (byte for byte, timings included). Temporaries of killed writers are removed first.
+    @discardableResult
+    public func assemble(force: Bool, invocationStart: Date = Date(), onEvent: (Event) -> Void = { _ in }) throws -> Bool {
+        try FileManager.default.createDirectory(at: store.root, withIntermediateDirectories: true)
+        let lock = try AssemblyLock.acquire(in: store.root) { onEvent(.waitingForAssembler(holder: $0.description)) }
+        defer { lock.release() }
+        TemporaryFiles.removeAbandoned(under: store.root)
+        if !force, reportIsCurrent() {
+            onEvent(.reportCurrent)
+            return false
+        }
+        onEvent(.assembling)
+        try ExperimentAssembler(plan: plan, store: store).assemble(invocationStart: invocationStart)
+        return true
+    }
+
+    /// manifest.json (written last) exists, is of this version and config, and lists exactly the units' current
+    /// files; and index.html is there when the config wants a report.
+    public func reportIsCurrent() -> Bool {
+        guard let manifest = try? store.readJSON(ExperimentManifest.self, from: "manifest.json"),
+              manifest.version == FilterVisVersion.current, manifest.config == plan.config,
+              !plan.config.outputs.contains(.report) || FileManager.default.fileExists(atPath: store.url("index.html").path)
+        else { return false }
+        let current = plan.units.map { unit in
+            store.finishedRecord(unit, fingerprint: (try? fingerprint(unit)) ?? "").map { ExperimentManifest.UnitEntry(id: unit.id, files: $0.files) }
+        }
+        return current.count == manifest.units.count && zip(current, manifest.units).allSatisfy { $0 == $1 }
     }
 
     /// Units of the whole experiment without a current done-record.

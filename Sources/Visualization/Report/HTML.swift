@@ -26,7 +26,8 @@ enum HTML {
     }
 
     /// A complete page: `root` is the relative path back to the experiment folder ("" or "../").
-    static func page(title: String, root: String, header: String, body: String) -> String {
+    /// `css` is added to the page's style sheet (pages without it keep their exact bytes).
+    static func page(title: String, root: String, header: String, body: String, css extra: String = "") -> String {
         """
         <!DOCTYPE html>
         <html lang="en">
@@ -35,7 +36,7 @@ enum HTML {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(escape(title))</title>
         <style>
-        \(css)
+        \(css)\(extra.isEmpty ? "" : "\n" + extra)
         </style>
         </head>
         <body>
@@ -48,6 +49,14 @@ enum HTML {
 
         """
     }
+
+    /// The index's atlas grids (layers with many filters): small thumbnails, tightly packed.
+    static let atlasCSS = """
+    .thumbs.atlas { display: grid; grid-template-columns: repeat(auto-fill, 50px); gap: 4px; }
+    .thumbs.atlas .thumb { width: 50px; font-size: 10px; line-height: 1.2; color: var(--muted); }
+    .thumbs.atlas .thumb img { width: 50px; height: 50px; border-width: 1px; border-radius: 2px; }
+    .thumbs.atlas .thumb.dead img { border: 2px solid #cf222e; }
+    """
 
     static let css = """
     :root { --ink: #1f2328; --muted: #59636e; --line: #d8dee4; --paper: #ffffff; --wash: #f6f8fa; --accent: #0b5cad; }

@@ -23,6 +23,11 @@ struct ReportWriter {
 
     private var e: (String) -> String { HTML.escape }
 
+    /// With a layer of more filters than this, every layer is drawn as an atlas grid (small thumbnails, no score
+    /// line) and the patch galleries (a row per filter) are linked rather than shown.
+    static let atlasThreshold = 64
+    var isAtlas: Bool { manifest.layers.contains { $0.filters.count > Self.atlasThreshold } }
+
     // MARK: Index
 
     func index() -> String {
@@ -38,7 +43,7 @@ struct ReportWriter {
         for layer in manifest.layers { body += layerSection(layer) }
         if let maps = manifest.featuremaps { body += featureMapsSection(maps) }
         body += definitions()
-        return HTML.page(title: "\(manifest.name) · filtervis", root: "", header: e(manifest.name), body: body)
+        return HTML.page(title: "\(manifest.name) · filtervis", root: "", header: e(manifest.name), body: body, css: isAtlas ? HTML.atlasCSS : "")
     }
 
     func facts() -> String {
@@ -62,15 +67,23 @@ struct ReportWriter {
         s += dead.isEmpty ? "; none dead." : "; dead in every preset: \(dead.map(String.init).joined(separator: ", "))."
         s += " Click a filter for its card.</p>\n"
         let presetNames = layer.filters.first?.presets.map(\.preset) ?? []
+        // Whole networks (an atlas) are a dense grid of small thumbnails per layer, the score in each tooltip.
+        let atlas = isAtlas
         for (p, preset) in presetNames.enumerated() {
             let seed = layer.filters.first?.presets[p].seeds.first?.seed ?? 0
-            s += "<h3>\(e(preset)) · seed \(seed) · score under each image</h3>\n<div class=\"thumbs\">\n"
+            s += "<h3>\(e(preset)) · seed \(seed) · \(atlas ? "filter number under each image, score in its tooltip; red: dead" : "score under each image")</h3>\n"
+            s += atlas ? "<div class=\"thumbs atlas\">\n" : "<div class=\"thumbs\">\n"
             for filter in layer.filters {
                 let summary = filter.presets[p]
                 guard let first = summary.seeds.first else { continue }
                 let cls = summary.dead ? "thumb dead" : "thumb"
-                s += "<a class=\"\(cls)\" href=\"\(e(filter.card ?? first.image))\"><img src=\"\(e(first.image))\" alt=\"filter \(filter.filter)\">"
-                s += "\(filter.filter)<span class=\"sub\">\(summary.dead ? "dead" : HTML.number(first.score))</span></a>\n"
+                let score = summary.dead ? "dead" : HTML.number(first.score)
+                if atlas {
+                    s += "<a class=\"\(cls)\" href=\"\(e(filter.card ?? first.image))\" title=\"filter \(filter.filter): \(score)\"><img src=\"\(e(first.image))\" alt=\"\(filter.filter)\" loading=\"lazy\">\(filter.filter)</a>\n"
+                } else {
+                    s += "<a class=\"\(cls)\" href=\"\(e(filter.card ?? first.image))\"><img src=\"\(e(first.image))\" alt=\"filter \(filter.filter)\">"
+                    s += "\(filter.filter)<span class=\"sub\">\(score)</span></a>\n"
+                }
             }
             s += "</div>\n"
             let grids = layer.grids.filter { $0.contains("/grid-\(preset)-seed") }
@@ -78,7 +91,10 @@ struct ReportWriter {
                 s += "<p>Grids: " + grids.map { "<a href=\"\(e($0))\">\(e(($0 as NSString).lastPathComponent))</a>" }.joined(separator: " · ") + "</p>\n"
             }
         }
-        if let gallery = layer.patchGallery {
+        if let gallery = layer.patchGallery, isAtlas {
+            s += "<p>Top photo patches over \(layer.patchPhotos ?? 0) photos: on each filter's card, and all of them in "
+            s += "<a href=\"\(e(gallery))\">\(e((gallery as NSString).lastPathComponent))</a> (one row per filter: its image, then its patches best first).</p>\n"
+        } else if let gallery = layer.patchGallery {
             s += "<h3>Top photo patches over \(layer.patchPhotos ?? 0) photos · one row per filter: its image, then its patches best first</h3>\n"
             // Small crops are shown enlarged (about 96 px each) so that a row of patches reads at a glance.
             let crop = manifest.config.patches.cropSize, columns = manifest.config.patches.top
