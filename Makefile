@@ -25,7 +25,7 @@ SEED ?= 0
 THREADS ?=
 EXTRA ?=
 
-.PHONY: help deps build test bench weights photos clean fixtures visualize-% patches-% experiment-%
+.PHONY: help deps build test bench weights photos clean fixtures fuzz visualize-% patches-% experiment-%
 
 help:
 	@echo "filtervis make targets"
@@ -39,6 +39,7 @@ help:
 	@echo "  make experiment-NAME     run Experiments/NAME.json5 into Outputs/NAME/"
 	@echo "  make bench               our speed next to PyTorch / onnxruntime on the same workloads"
 	@echo "  make fixtures            regenerate the committed test fixtures (needs PyTorch, Pillow, onnxruntime)"
+	@echo "  make fuzz                libFuzzer on every parser, FUZZ_SECONDS=$(FUZZ_SECONDS) each (FUZZ_TARGETS= picks some)"
 	@echo "  TARGET_CPU=$(TARGET_CPU) (detected; TARGET_CPU= builds for the portable default)"
 
 deps:
@@ -65,6 +66,12 @@ bench: weights photos
 
 fixtures:
 	@Scripts/make-fixtures.sh
+
+# Coverage-guided fuzzing (issue 18): an instrumented build in .build-fuzz, corpora kept in .fuzz/.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Scripts/fuzz.sh run $(FUZZ_TARGETS)
 
 visualize-%: weights
 	$(BIN) visualize --model $(MODEL) --layer $* --preset $(PRESET) --filters $(FILTERS) --seed $(SEED) \

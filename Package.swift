@@ -39,13 +39,20 @@ let package = Package(
             "ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization",
         ]),
 
-        // MARK: Tests: one target per library target, plus the CLI's.
+        // MARK: Fuzzing (issue 18): each parser's contract on any bytes, replayed by FuzzRegressionTests;
+        // Scripts/fuzz.sh builds filtervis-fuzz with libFuzzer (-DFUZZING), the plain build replays files.
+        .target(name: "FuzzTargets", dependencies: ["Checkpoints", "ImageIO", "Models", "Visualization"],
+                path: "Fuzz/Sources/FuzzTargets"),
+        .executableTarget(name: "filtervis-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Sources/filtervis-fuzz"),
+
+        // MARK: Tests: one target per library target, plus the CLI's and the fuzz regression replay.
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "Checkpoints", "ImageIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Models", "TensorCore", "ImageIO", "Checkpoints"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["ImageIO", "Checkpoints", "TensorCore"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
     ],
     // Swift 5 language mode: the kernels share buffers across threads by design (split by output).
     swiftLanguageModes: [.v5]
