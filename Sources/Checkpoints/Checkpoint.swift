@@ -17,6 +17,10 @@ public enum CheckpointFormat: String, Sendable {
     public static func detect(_ data: Data) -> CheckpointFormat? {
         let head = [UInt8](data.prefix(32))
         guard head.count >= 8 else { return nil }
+        // safetensors by its structure first: a header length that fits in the data, then a JSON object. Lengths
+        // like 640 = 0x280 start like pickle PROTO 2, so this must come before the pickle checks.
+        let length = head.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        if head.count > 8, head[8] == UInt8(ascii: "{"), length >= 2, length <= UInt64(data.count - 8) { return .safetensors }
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return .torchZip }
         if head.starts(with: TorchLegacy.magicPickle) { return .torchLegacy }
         if head[0] == 0x80, (2...5).contains(head[1]) { return .numpyPickle }
