@@ -11,6 +11,12 @@ struct PickleTensors {
     let storageBytes: (StorageRef) throws -> Data
     private(set) var tensors: [CheckpointTensor] = []
     private(set) var metadata: [String: String] = [:]
+    /// Tensor views may reorder their storages' bytes but not multiply them: a stride-0 view of a few bytes must
+    /// not load as gigabytes. Views together may hold at most 4x the storages' bytes plus 1 MiB.
+    static let maxViewExpansion = 4
+    static let viewExpansionSlack = 1 << 20
+    private var viewBytes = 0
+    private var storageBytesByKey: [String: Int] = [:]
 
     /// Collects every tensor reachable from the graph's root.
     static func collect(_ graph: PickleGraph, storageBytes: @escaping (StorageRef) throws -> Data = { _ in
@@ -40,7 +46,8 @@ struct PickleTensors {
             case .list(let items), .tuple(let items):
                 for (i, item) in items.enumerated() { try visit(item, name: child(String(i)), depth: depth + 1) }
             case .tensor(let ref):
-                tensors.append(try tensor(ref, name: name.isEmpty ? "tensor" : name))
+                let tensor = try tensor(ref, name: name.isEmpty ? "tensor" : name)
+                tensors.append(tensor)
             case .ndarray(let array):
                 tensors.append(try tensor(array, name: name.isEmpty ? "array" : name))
             case .storage, .numpyDType:
@@ -55,9 +62,17 @@ struct PickleTensors {
     }
 
     /// A PyTorch tensor view, materialised contiguously from its storage.
-    private func tensor(_ ref: TensorRef, name: String) throws -> CheckpointTensor {
+    private mutating func tensor(_ ref: TensorRef, name: String) throws -> CheckpointTensor {
         let dtype = ref.storage.dtype
         var bytes = try storageBytes(ref.storage)
+        storageBytesByKey[ref.storage.key] = bytes.count
+        viewBytes += try elementCount(ref.shape, name: name) * dtype.size  // <= (2^31 - 1) * 64 * 8: no overflow
+        let budget = Self.maxViewExpansion * storageBytesByKey.values.reduce(0, +) + Self.viewExpansionSlack
+        guard viewBytes <= budget else {
+            throw CheckpointError("tensor '\(name)': shape \(ref.shape) with strides \(ref.strides) would take the "
+                + "checkpoint's tensors to \(viewBytes) bytes from \(budget / Self.maxViewExpansion) bytes of storage; "
+                + "views that repeat a storage's elements (stride 0) this much are refused")
+        }
         if let declared = ref.storage.declaredCount,
            declared.multipliedReportingOverflow(by: dtype.size) != (bytes.count, false) {
             throw CheckpointError("tensor '\(name)': storage '\(ref.storage.key)' should hold \(declared) elements "
