@@ -100,7 +100,13 @@ struct ZipArchive {
         }
         try reader.skip(22)
         let nameLength = try reader.u16(), extraLength = try reader.u16()
-        try reader.skip(nameLength + extraLength, "the local header of '\(entry.name)'")
+        // The local header must be this entry's own: a directory pointing at another entry's bytes is a lie.
+        let localName = try reader.bytes(nameLength, "the local header of '\(entry.name)'")
+        guard localName.elementsEqual(entry.name.utf8) else {
+            throw CheckpointError("corrupt zip: the directory entry '\(entry.name)' points at the local header of "
+                + "'\(String(decoding: localName, as: UTF8.self))'")
+        }
+        try reader.skip(extraLength, "the local header of '\(entry.name)'")
         return try reader.bytes(entry.size, "zip entry '\(entry.name)'")
     }
 }
