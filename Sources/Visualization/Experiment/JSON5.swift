@@ -45,6 +45,9 @@ public struct JSON5Parser {
     private let file: String
     private var position = 0
     private var line = 1
+    /// Objects and lists open around the current value; bounded so a hostile file cannot overflow the stack.
+    private var depth = 0
+    public static let maxDepth = 256
 
     /// Parses `text` (from `file`, named in errors) into one value; anything after it but comments is an error.
     public static func parse(_ text: String, file: String) throws -> JSON5Value {
@@ -99,8 +102,13 @@ public struct JSON5Parser {
     private mutating func parseValue() throws -> JSON5Value {
         guard let c = current else { throw error("the file ends where a value was expected") }
         switch c {
-        case "{": return try parseObject()
-        case "[": return try parseArray()
+        case "{", "[":
+            guard depth < Self.maxDepth else {
+                throw error("the value nests deeper than \(Self.maxDepth) levels of {} and []; a config needs a few")
+            }
+            depth += 1
+            defer { depth -= 1 }
+            return c == "{" ? try parseObject() : try parseArray()
         case "\"", "'": return .string(try parseString())
         case "-", "0"..."9": return try parseNumber()
         default:
