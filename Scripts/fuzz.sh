@@ -57,25 +57,27 @@ run_target() {
     local args=(-max_total_time="$FUZZ_SECONDS" -max_len="$max_len" -timeout="$timeout" -malloc_limit_mb="$malloc"
                 -rss_limit_mb="$rss" -print_final_stats=1 -detect_leaks=0 -artifact_prefix="$findings/")
     [[ $dict != - ]] && args+=(-dict="Fuzz/dictionaries/$dict.dict")
-    local status=0
+    local status=0 started=$SECONDS
     # Swift's own crash backtracer would race ASan's report; libFuzzer's is enough.
     FILTERVIS_FUZZ_TARGET=$name SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=0 \
         nice -n 19 "$BIN" "${args[@]}" "$corpus" "$seeds" > "$log" 2>&1 || status=$?
-    local execs rate cov corp found
+    local execs rate cov corp found elapsed=$((SECONDS - started))
     execs=$(stat number_of_executed_units "$log"); rate=$(stat average_exec_per_sec "$log")
     [[ -n $execs ]] || execs=$(grep -o "^#[0-9]*" "$log" | tail -1 | tr -d '#')
     cov=$(grep -o "cov: [0-9]*" "$log" | tail -1 | grep -o "[0-9]*" || echo 0)
     corp=$(ls "$corpus" | wc -l)
     found=$(( $(ls "$findings" | wc -l) - before ))
     (( status != 0 && found == 0 )) && found=1  # e.g. a crash while loading the corpus
-    printf "%-16s %7s %12s %8s %6s %7s %8s\n" "$name" "$FUZZ_SECONDS" "${execs:-0}" "${rate:-0}" "$cov" "$corp" "$found"
+    printf "%-16s %7s %12s %8s %6s %7s %8s\n" "$name" "$elapsed" "${execs:-0}" "${rate:-0}" "$cov" "$corp" "$found"
     if (( found > 0 )); then
         grep -E "==filtervis-fuzz==|ERROR: (AddressSanitizer|libFuzzer)|Fatal error|SUMMARY" "$log" | head -3 | sed 's/^/    /'
         ls -t "$findings" | head -3 | sed "s|^|    $findings/|"
     fi
     if [[ -n $FUZZ_LOG ]]; then
-        printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$(date -u +%F)" "$name" "$FUZZ_SECONDS" "${execs:-0}" \
-            "${rate:-0}" "$cov" "$corp" "$found" >> "$FUZZ_LOG"
+        local what=""
+        (( found > 0 )) && what=$(grep -m1 -oE "==filtervis-fuzz== .*|ERROR: (AddressSanitizer|libFuzzer): [^(]*" "$log" | cut -c1-120)
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s %s |\n" "$(date -u +%FT%H:%MZ)" "$name" "$elapsed" "${execs:-0}" \
+            "${rate:-0}" "$cov" "$corp" "$found" "$what" >> "$FUZZ_LOG"
     fi
     FOUND_TOTAL=$((FOUND_TOTAL + found))
 }
