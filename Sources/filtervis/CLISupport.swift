@@ -58,10 +58,8 @@ func runCommandLine<Command: ParsableCommand>(_ root: Command.Type, arguments: [
 
 // MARK: - Shared argument types
 
-/// A size written "WIDTHxHEIGHT" (parsed by ImageIO's `PixelSize(argument:)`).
-extension PixelSize: ExpressibleByArgument {
-    public static var defaultValueDescription: String { "WxH" }
-}
+/// A size written "WIDTHxHEIGHT" (parsed by ImageIO's `PixelSize(argument:)`; the options name it WxH).
+extension PixelSize: ExpressibleByArgument {}
 
 extension RGB: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
