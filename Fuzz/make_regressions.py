@@ -52,4 +52,17 @@ def lying_zip():
     struct.pack_into("<I", data, pos + 42, pkl.header_offset)
     return bytes(data)
 put("zip", "refuse-local-header-of-another-entry.pth", lying_zip())
+# Containers shared through the memo: each level is a list holding the level below twice, so 40 levels of a
+# 200-byte pickle are a tree of 2^40 values for a walker that follows every path (a hang, found as pickle-gen's
+# "1926 input bytes became 1269000 tensor bytes" with a shared numpy array).
+def shared_levels(levels):
+    out = bytearray(b"\x80\x02N")                 # PROTO 2, NONE: the leaf
+    out += b"q\x000"                               # BINPUT 0, POP
+    for i in range(levels):
+        out += b"](h%ch%ce" % (i, i)               # EMPTY_LIST MARK BINGET i BINGET i APPENDS
+        out += b"q%c0" % (i + 1)                   # BINPUT i+1, POP
+    out += b"}q\xf0X\x01\x00\x00\x00wh%cs." % levels  # {'w': top}
+    return bytes(out)
+put("pickle", "shared-lists-2e40-paths.pkl", shared_levels(40))
+
 print("make_regressions: wrote", sum(len(f) for _, _, f in os.walk(OUT)), "files under", OUT)

@@ -3,37 +3,39 @@ import Foundation
 
 /// Structure-aware targets: the fuzz bytes are a recipe for a well-formed file that lies in its values, so the
 /// mutations reach the tensor, view and offset checks that byte flips of a real file rarely get past.
-enum RecipeTargets {
+public enum RecipeTargets {
     static let all: [FuzzTarget] = [
         // A state dict of tensors, arrays and shared containers, as a numpy pickle, a legacy .pth or a (honest) zip.
         FuzzTarget(name: "pickle-gen", errorModules: ["Checkpoints"]) { input, violation in
-            var r = Recipe(input)
-            let data: [UInt8], format: CheckpointFormat
-            switch r.choose(3) {
-            case 0:
-                data = StateDictRecipe(&r, torch: false).pickle.bytes
-                format = .numpyPickle
-            case 1:
-                let dict = StateDictRecipe(&r, torch: true, legacyViews: true)
-                data = LegacyRecipe.write(dict, &r)
-                format = .torchLegacy
-            default:
-                data = torchZip(StateDictRecipe(&r, torch: true), &r, lies: false)
-                format = .torchZip
-            }
+            let (data, format) = generate("pickle-gen", input)!
             try CheckpointTargets.check(try Checkpoint.load(Data(data), format: format), inputBytes: data.count, violation)
         },
         // A torch zip whose directory is valid and whose entries lie.
         FuzzTarget(name: "zip-gen", errorModules: ["Checkpoints"]) { input, violation in
-            var r = Recipe(input)
-            let data = torchZip(StateDictRecipe(&r, torch: true), &r, lies: true)
-            try CheckpointTargets.check(try Checkpoint.load(Data(data), format: .torchZip), inputBytes: data.count, violation)
+            let (data, format) = generate("zip-gen", input)!
+            try CheckpointTargets.check(try Checkpoint.load(Data(data), format: format), inputBytes: data.count, violation)
         },
         FuzzTarget(name: "safetensors-gen", errorModules: ["Checkpoints"]) { input, violation in
-            var r = Recipe(input)
-            try CheckpointTargets.checkSafeTensors(Data(SafeTensorsRecipe.write(&r)), violation)
+            try CheckpointTargets.checkSafeTensors(Data(generate("safetensors-gen", input)!.data), violation)
         },
     ]
+
+    /// The file a recipe target builds from `recipe` and the format it is read as (nil: not a recipe target);
+    /// `filtervis-fuzz --generate` writes it out, to look at a finding or keep it as a plain regression file.
+    public static func generate(_ target: String, _ recipe: [UInt8]) -> (data: [UInt8], format: CheckpointFormat)? {
+        var r = Recipe(recipe)
+        switch target {
+        case "pickle-gen":
+            switch r.choose(3) {
+            case 0: return (StateDictRecipe(&r, torch: false).pickle.bytes, .numpyPickle)
+            case 1: return (LegacyRecipe.write(StateDictRecipe(&r, torch: true, legacyViews: true), &r), .torchLegacy)
+            default: return (torchZip(StateDictRecipe(&r, torch: true), &r, lies: false), .torchZip)
+            }
+        case "zip-gen": return (torchZip(StateDictRecipe(&r, torch: true), &r, lies: true), .torchZip)
+        case "safetensors-gen": return (SafeTensorsRecipe.write(&r), .safetensors)
+        default: return nil
+        }
+    }
 
     /// `archive/data.pkl`, `archive/byteorder` and one `archive/data/<key>` per storage.
     static func torchZip(_ dict: StateDictRecipe, _ r: inout Recipe, lies: Bool) -> [UInt8] {

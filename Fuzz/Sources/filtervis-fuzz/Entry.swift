@@ -1,4 +1,5 @@
 import Foundation
+import Checkpoints
 import FuzzTargets
 
 #if FUZZING
@@ -32,12 +33,20 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 /// The plain build: replays files through a target without the fuzzer, e.g. to check a crash input after a fix.
 ///     filtervis-fuzz TARGET FILE...        prints accepted/refused per file; exit 1 on a broken contract
 ///     filtervis-fuzz --list                the target names
+///     filtervis-fuzz --generate TARGET RECIPE OUT   writes the file a recipe target (pickle-gen, ...) builds
 @main
 struct FuzzReplay {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "--list" {
             FuzzTargets.all.forEach { print($0.name) }
+            return
+        }
+        if arguments.first == "--generate", arguments.count == 4,
+           let recipe = FileManager.default.contents(atPath: arguments[2]),
+           let (data, format) = RecipeTargets.generate(arguments[1], [UInt8](recipe)) {
+            FileManager.default.createFile(atPath: arguments[3], contents: Data(data))
+            print("\(arguments[3]): \(data.count) bytes of \(format.rawValue)")
             return
         }
         guard arguments.count >= 2, let target = FuzzTargets.named(arguments[0]) else {

@@ -11,12 +11,17 @@ struct PickleTensors {
     let storageBytes: (StorageRef) throws -> Data
     private(set) var tensors: [CheckpointTensor] = []
     private(set) var metadata: [String: String] = [:]
-    /// Tensor views may reorder their storages' bytes but not multiply them: a stride-0 view of a few bytes must
-    /// not load as gigabytes. Views together may hold at most 4x the storages' bytes plus 1 MiB.
-    static let maxViewExpansion = 4
-    static let viewExpansionSlack = 1 << 20
-    private var viewBytes = 0
-    private var storageBytesByKey: [String: Int] = [:]
+    /// Tensors may reorder the bytes they come from but not multiply them: a stride-0 view of a few bytes, or
+    /// one array reached through containers shared many times over, must not load as gigabytes. All tensors
+    /// together may hold at most 4x the bytes of the distinct storages and arrays they come from, plus 1 MiB,
+    /// and the walk visits at most 2^20 values (shared containers make a tree exponentially larger than its file).
+    static let maxExpansion = 4
+    static let expansionSlack = 1 << 20
+    static let maxVisits = 1 << 20
+    private var tensorBytes = 0
+    private var sourceBytes = 0
+    private var sources: Set<String> = []
+    private var visits = 0
 
     /// Collects every tensor reachable from the graph's root.
     static func collect(_ graph: PickleGraph, storageBytes: @escaping (StorageRef) throws -> Data = { _ in
@@ -30,6 +35,11 @@ struct PickleTensors {
     private mutating func visit(_ value: PickleValue, name: String, depth: Int) throws {
         guard depth <= Self.maxDepth else {
             throw CheckpointError("'\(name)' nests deeper than \(Self.maxDepth) levels (or contains a cycle)")
+        }
+        visits += 1
+        guard visits <= Self.maxVisits else {
+            throw CheckpointError("the pickle's containers expand to more than \(Self.maxVisits) values "
+                + "(the same containers shared many times over); this is not a checkpoint")
         }
         func child(_ key: String) -> String { name.isEmpty ? key : "\(name).\(key)" }
         switch value {
@@ -49,7 +59,10 @@ struct PickleTensors {
                 let tensor = try tensor(ref, name: name.isEmpty ? "tensor" : name)
                 tensors.append(tensor)
             case .ndarray(let array):
-                tensors.append(try tensor(array, name: name.isEmpty ? "array" : name))
+                let label = name.isEmpty ? "array" : name
+                try spend(array.data?.count ?? 0, from: "array \(index)", sourceBytes: array.data?.count ?? 0, name: label)
+                let tensor = try tensor(array, name: label)
+                tensors.append(tensor)
             case .storage, .numpyDType:
                 break
             }
@@ -65,14 +78,8 @@ struct PickleTensors {
     private mutating func tensor(_ ref: TensorRef, name: String) throws -> CheckpointTensor {
         let dtype = ref.storage.dtype
         var bytes = try storageBytes(ref.storage)
-        storageBytesByKey[ref.storage.key] = bytes.count
-        viewBytes += try elementCount(ref.shape, name: name) * dtype.size  // <= (2^31 - 1) * 64 * 8: no overflow
-        let budget = Self.maxViewExpansion * storageBytesByKey.values.reduce(0, +) + Self.viewExpansionSlack
-        guard viewBytes <= budget else {
-            throw CheckpointError("tensor '\(name)': shape \(ref.shape) with strides \(ref.strides) would take the "
-                + "checkpoint's tensors to \(viewBytes) bytes from \(budget / Self.maxViewExpansion) bytes of storage; "
-                + "views that repeat a storage's elements (stride 0) this much are refused")
-        }
+        try spend(try elementCount(ref.shape, name: name) * dtype.size,  // <= (2^31 - 1) * 64 * 8: no overflow
+                  from: "storage \(ref.storage.key)", sourceBytes: bytes.count, name: name)
         if let declared = ref.storage.declaredCount,
            declared.multipliedReportingOverflow(by: dtype.size) != (bytes.count, false) {
             throw CheckpointError("tensor '\(name)': storage '\(ref.storage.key)' should hold \(declared) elements "
@@ -85,6 +92,18 @@ struct PickleTensors {
         }
         let data = try materialize(storage: bytes, dtype: dtype, offset: ref.offset, shape: ref.shape, strides: ref.strides, name: name)
         return try CheckpointTensor(name: name, dtype: dtype, shape: ref.shape, data: data)
+    }
+
+    /// Counts a tensor's bytes against the expansion budget (see `maxExpansion`).
+    private mutating func spend(_ bytes: Int, from source: String, sourceBytes count: Int, name: String) throws {
+        if sources.insert(source).inserted { sourceBytes += count }
+        tensorBytes += bytes
+        let budget = Self.maxExpansion * sourceBytes + Self.expansionSlack
+        guard tensorBytes <= budget else {
+            throw CheckpointError("tensor '\(name)' would take the checkpoint's tensors to \(tensorBytes) bytes from "
+                + "\(sourceBytes) bytes of storages and arrays; views or shared containers that repeat data this much "
+                + "(stride-0 views, one array under many names) are refused")
+        }
     }
 
     /// A numpy array: byte-swapped if big-endian, reordered if Fortran-ordered.
