@@ -43,7 +43,7 @@ let package = Package(
         // Scripts/fuzz.sh builds filtervis-fuzz with libFuzzer (-DFUZZING), the plain build replays files.
         .target(name: "FuzzTargets", dependencies: ["Checkpoints", "ImageIO", "Models", "Visualization"],
                 path: "Fuzz/Sources/FuzzTargets"),
-        .executableTarget(name: "filtervis-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Sources/filtervis-fuzz"),
+        .executableTarget(name: "filtervis-fuzz", dependencies: ["FuzzTargets", "Checkpoints"], path: "Fuzz/Sources/filtervis-fuzz"),
 
         // MARK: Tests: one target per library target, plus the CLI's and the fuzz regression replay.
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TensorCore"], resources: [.copy("Fixtures")]),
