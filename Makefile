@@ -25,7 +25,7 @@ SEED ?= 0
 THREADS ?=
 EXTRA ?=
 
-.PHONY: help deps build test bench weights photos clean fixtures fuzz visualize-% patches-% experiment-%
+.PHONY: help deps build test test-fresh-machine bench weights photos clean fixtures fuzz visualize-% patches-% experiment-%
 
 help:
 	@echo "filtervis make targets"
@@ -37,6 +37,7 @@ help:
 	@echo "  make photos              fetch the real photo collection into $(FILTERVIS_CACHE)/photos"
 	@echo "  make patches-conv5_3     top-activating photo patches for a layer"
 	@echo "  make experiment-NAME     run Experiments/NAME.json5 into Outputs/NAME/"
+	@echo "  make test-fresh-machine  fetch everything again as a new machine would (empty apt lists, empty cache)"
 	@echo "  make bench               our speed next to PyTorch / onnxruntime on the same workloads"
 	@echo "  make fixtures            regenerate the committed test fixtures (needs PyTorch, Pillow, onnxruntime)"
 	@echo "  make fuzz                libFuzzer on every parser, FUZZ_SECONDS=$(FUZZ_SECONDS) each (FUZZ_TARGETS= picks some)"
@@ -57,6 +58,10 @@ photos:
 test: deps weights photos
 	swift build $(SWIFT_FLAGS) --build-tests
 	FILTERVIS_BIN=$(abspath $(BIN)) swift test $(SWIFT_FLAGS) --skip-build
+
+# A new machine's first run: apt with empty package lists and an empty FILTERVIS_CACHE (CI runs it before make test).
+test-fresh-machine: build
+	@Scripts/test-fresh-machine.sh $(BIN)
 
 bench: weights photos
 	@Scripts/ensure-apt.sh bc

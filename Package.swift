@@ -22,15 +22,16 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
 
         // MARK: Libraries
-        .target(name: "ImageIO", dependencies: ["CImageCodecs", "TensorCore"]),
+        .target(name: "FileOutput"),  // whole-file atomic writes and their temporary names, shared by every writer
+        .target(name: "ImageIO", dependencies: ["CImageCodecs", "TensorCore", "FileOutput"]),
         .target(name: "TensorCore"),
-        .target(name: "Checkpoints"),
+        .target(name: "Checkpoints", dependencies: ["FileOutput"]),
         .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "ImageIO"]),
-        .target(name: "Visualization", dependencies: ["TensorCore", "Models", "ImageIO", "Checkpoints"]),
+        .target(name: "Visualization", dependencies: ["TensorCore", "Models", "ImageIO", "Checkpoints", "FileOutput"]),
 
         // MARK: The command-line tool: thin, all file output and progress live here.
         .executableTarget(name: "filtervis", dependencies: [
-            "ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization",
+            "ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization", "FileOutput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -51,7 +52,8 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "Checkpoints", "ImageIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Models", "TensorCore", "ImageIO", "Checkpoints"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["ImageIO", "Checkpoints", "TensorCore"]),
+        // CLITests depend on the executable so that building the tests builds the binary they run.
+        .testTarget(name: "CLITests", dependencies: ["ImageIO", "Checkpoints", "TensorCore", "filtervis"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
     ],
     // Swift 5 language mode: the kernels share buffers across threads by design (split by output).

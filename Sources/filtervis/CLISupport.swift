@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ImageIO
 import Models
+import Visualization
 
 /// A failed input or output: the CLI prints "filtervis: error: <message>" on stderr and exits with status 1.
 struct CLIError: Error, CustomStringConvertible {
@@ -10,13 +11,25 @@ struct CLIError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
+/// A bad command-line argument found once the model is loaded (an unknown layer, a size too small for it, filters
+/// out of range): printed like a `CLIError`, but exit status 2.
+struct CLIUsageError: Error, CustomStringConvertible {
+    var message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}
+
 /// Runs a command body, turning any library error (ImageError, checkpoint errors, ...) into a `CLIError`
 /// that carries its message; ArgumentParser's own errors (help, usage) pass through unchanged.
-/// Subcommands wrap their `run()` in it so that every failure becomes one line and exit status 1.
-func runReportingErrors(_ body: () throws -> Void) throws {
+/// Subcommands wrap their `run()` in it so that every failure becomes one line and exit status 1, or status 2
+/// for the library errors that only a command-line argument can cause (`usageErrors`; off for `run`, whose
+/// values come from a config file).
+func runReportingErrors(usageErrors: Bool = true, _ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as CLIError {
+        throw error
+    } catch let error as CLIUsageError {
         throw error
     } catch let error as ValidationError {
         throw error
@@ -25,7 +38,31 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     } catch let error as CleanExit {
         throw error
     } catch {
+        if usageErrors && isUsageError(error) { throw CLIUsageError(String(describing: error)) }
         throw CLIError(String(describing: error))
+    }
+}
+
+/// Library errors that, in a command whose settings are its arguments, mean a bad argument (exit 2).
+func isUsageError(_ error: Error) -> Bool {
+    switch error {
+    case let error as ModelError:
+        switch error {
+        case .unknownModel, .unknownLayer, .filterOutOfRange, .badFilterList, .inputTooSmall, .inputTooLarge: return true
+        default: return false
+        }
+    case let error as VisualizationError:
+        switch error {
+        case .unknownPreset, .badSetting: return true
+        case .nonFiniteScores: return false
+        }
+    case let error as PatchSearchError:
+        switch error {
+        case .badSetting, .notSpatial: return true
+        default: return false
+        }
+    default:
+        return false
     }
 }
 
@@ -44,12 +81,17 @@ func runCommandLine<Command: ParsableCommand>(_ root: Command.Type, arguments: [
     } catch let error as CLIError {
         printError("filtervis: error: \(error.message)")
         exit(1)
+    } catch let error as CLIUsageError {
+        printError("filtervis: error: \(error.message)")
+        exit(2)
     } catch let error as ImageError {
         printError("filtervis: error: \(error)")
         exit(1)
     } catch {
         if root.exitCode(for: error) == .validationFailure {
-            printError(root.fullMessage(for: error))
+            // One line, like every other error (the usage summary is one `--help` away).
+            let message = root.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            printError("filtervis: error: \(message) (see --help)")
             exit(2)
         }
         root.exit(withError: error)

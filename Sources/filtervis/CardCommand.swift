@@ -28,7 +28,7 @@ struct CardCommand: ParsableCommand {
     @Option(help: "Layer: conv3_1, conv5_3, conv5 (AlexNet), ...")
     var layer: String
 
-    @Option(help: "Filter index.")
+    @Option(parsing: .unconditional, help: "Filter index (0 to the layer's filter count - 1).")
     var filter: Int
 
     @Option(help: "Folder of photos to search for the patches.")
@@ -37,36 +37,40 @@ struct CardCommand: ParsableCommand {
     @Option(help: "index.json of a `filtervis patches` run to take the patches from instead of searching.")
     var patchesIndex: String?
 
-    @Option(help: "Patches shown (a search keeps this many; an index shows at most its own).")
+    @Option(parsing: .unconditional, help: "Patches shown, 1 to \(CardCommand.mostPatches) (a search keeps this many; an index shows at most its own).")
     var top = 9
 
     @Option(help: "Preference-image recipe: \(Preset.all.map(\.name).joined(separator: ", ")).")
     var preset = "default"
 
-    @Option(help: "Random seed of the preference image.")
+    @Option(parsing: .unconditional, help: "Random seed of the preference image (0 or more).")
     var seed: UInt64 = 0
 
-    @Option(help: "Worker threads (default: all cores). Results do not depend on it.")
+    @Option(parsing: .unconditional, help: "Worker threads (default: all cores). Results do not depend on it.")
     var threads: Int?
 
-    @Option(help: "Output PNG file.")
+    /// Patches on one card at most (3 per row).
+    static let mostPatches = 99
+
+    @Option(help: "Output PNG file (replaced only once the new card is complete).")
     var out: String
 
     func validate() throws {
         if (images == nil) == (patchesIndex == nil) {
             throw ValidationError("give exactly one of --images DIR (search) or --patches-index FILE (a previous run)")
         }
-        if top < 1 { throw ValidationError("--top must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if top < 1 || top > Self.mostPatches { throw ValidationError("--top must be from 1 to \(Self.mostPatches), got \(top)") }
+        if filter < 0 { throw ValidationError("--filter must be 0 or more, got \(filter)") }
+        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be from 1 to 1024, got \(threads)") }
         guard ImageFormat.forWriting(path: out) == .png else { throw ValidationError("--out must name a .png file") }
-        _ = try Preset.named(preset)
+        do { _ = try Preset.named(preset) } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {
         try runReportingErrors {
             if let threads { Parallel.threads = threads }
             let outURL = URL(fileURLWithPath: out)
-            try OutputFolder.prepare(outURL.deletingLastPathComponent())
+            try OutputFile.prepare(outURL)
             let network = try modelOptions.loadNetwork()
             let index = try network.layerIndex(layer)
             let channels = network.channels(at: index)
@@ -79,13 +83,15 @@ struct CardCommand: ParsableCommand {
 
             log("card: \(network.name) \(layer) filter \(filter): preference image (preset \(preset), seed \(seed))")
             let progress = ProgressReporter(label: "card")
-            let result = try job.run { done, total in progress.update(done, of: total) }[0]
+            let results = try job.run { done, total in progress.update(done, of: total) }
+            try FilterResult.requireFiniteScores(results, layer: layer)
+            let result = results[0]
             let preference = Image(tensor: reshape(result.rgb, [1] + result.rgb.shape))
             let crops = try PatchSearch.crops(patches, size: Self.tile)
             let card = try Self.compose(title: "\(network.name) \(layer) filter \(filter)", preference: preference,
                                         caption: "preset \(preset), seed \(seed)", crops: crops,
                                         activations: patches.map(\.activation))
-            try card.write(to: outURL)
+            try OutputFile.write(card, to: outURL)
             log("card: wrote \(out) (\(patches.count) patch(es))")
         }
     }
@@ -105,14 +111,15 @@ struct CardCommand: ParsableCommand {
             }
             return Array(perFilter[filter].prefix(top))
         }
-        let folder = URL(fileURLWithPath: images!, isDirectory: true)
+        guard let images else { throw CLIUsageError("give --images DIR or --patches-index FILE") }
+        let folder = URL(fileURLWithPath: images, isDirectory: true)
         let files = try PatchSearch.imageFiles(in: folder)
         if files.isEmpty { throw PatchSearchError.noImages(folder: folder.path) }
         let progress = ProgressReporter(label: "patches")
         let result = try PatchSearch.run(network: network, layers: [layer], images: files,
                                          settings: PatchSearchSettings(top: top), filters: [layer: [filter]]) { progress.update($0, of: $1) }
         for skip in result.skipped { log("card: skipped \(skip.path): \(skip.reason)") }
-        return result.layers[layer]![filter]
+        return result.layers[layer]?[filter] ?? []
     }
 
     static let tile = 72

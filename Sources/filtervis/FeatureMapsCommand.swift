@@ -11,7 +11,9 @@ struct FeatureMapsCommand: ParsableCommand {
         discussion: """
         The photo's shorter side is resized to --size and centre-cropped to a square, then run through the
         network to --layer. Each channel map is scaled to its own range (black = its minimum, white = its
-        maximum) and drawn --tile pixels square, labelled by channel index. Writes DIR/LAYER.png and DIR/input.png.
+        maximum) and drawn --tile pixels square, labelled by channel index. Writes DIR/LAYER.png and DIR/input.png;
+        DIR is replaced as a whole when the run succeeds (an earlier run's LAYER.png of another layer goes), and
+        refused if it holds anything but an earlier featuremaps run.
 
         Example:
           filtervis featuremaps --layer block3_conv3 --image ~/.cache/filtervis/photos/Dune.jpg --out /tmp/maps
@@ -25,30 +27,38 @@ struct FeatureMapsCommand: ParsableCommand {
     @Option(help: "The photo (JPEG or PNG).")
     var image: String
 
-    @Option(help: "Input size in pixels (square crop).")
+    @Option(parsing: .unconditional, help: "Input size in pixels (square crop); the smallest that works depends on --layer.")
     var size = 224
 
-    @Option(help: "Pixels per channel tile.")
+    @Option(parsing: .unconditional, help: "Pixels per channel tile (8 to 512).")
     var tile = 96
 
-    @Option(help: "Output folder (created if missing).")
+    @Option(help: "Output folder, replaced as a whole when the run succeeds (a failed run leaves it as it was). Refused if it holds files `featuremaps` did not write.")
     var out: String
 
+    /// The files a run writes: input.png and LAYER.png (anything else in --out is refused).
+    static let layout = OutputLayout(command: "featuremaps", files: "input.png, LAYER.png",
+                                     owns: { path, isDirectory in path.count == 1 && !isDirectory && path[0].hasSuffix(".png") },
+                                     required: ["input.png"])
+
     func validate() throws {
-        if size < 16 { throw ValidationError("--size must be at least 16") }
-        if tile < 8 { throw ValidationError("--tile must be at least 8") }
+        if size < 16 { throw ValidationError("--size must be at least 16, got \(size)") }
+        if tile < 8 || tile > 512 { throw ValidationError("--tile must be from 8 to 512 pixels, got \(tile)") }
     }
 
     func run() throws {
         try runReportingErrors {
             let dir = URL(fileURLWithPath: out, isDirectory: true)
-            try OutputFolder.prepare(dir)
             let network = try modelOptions.loadNetwork()
+            try FeatureMaps.checkSize(network: network, layer: layer, size: size, setting: "--size")
+            try OutputFolder.prepare(dir, for: Self.layout)
             let input = try FeatureMaps.input(photo: URL(fileURLWithPath: image), size: size)
             let activations = try FeatureMaps.activations(network: network, layer: layer, input: input)
             let grid = try FeatureMaps.grid(activations, tile: tile)
-            try input.write(to: dir.appendingPathComponent("input.png"))
-            try grid.write(to: dir.appendingPathComponent("\(layer).png"))
+            try OutputFolder.replace(dir, for: Self.layout) { staging in
+                try staging.write(input, to: "input.png")
+                try staging.write(grid, to: "\(layer).png")
+            }
             log("featuremaps: \(activations.shape[1]) channel map(s) of \(layer) (\(activations.shape[2]) x \(activations.shape[3])) -> \(dir.path)/\(layer).png")
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Models
 import TensorCore
 
 /// The `filtervis` command: the root of every subcommand.
@@ -22,7 +23,9 @@ struct FilterVis: ParsableCommand {
             the default; `patches` uses memory unless this is set) or give them back at once (memory: lowest \
             peak). FILTERVIS_CONV=auto|direct: 3x3 convolutions by Winograd F(2x2, 3x3) (auto, the default, \
             about twice as fast) or by direct sums only (to compare with another framework's arithmetic; results \
-            differ by float rounding).
+            differ by float rounding). FILTERVIS_MEMORY_LIMIT=SIZE (bytes, or e.g. 8G, 512M): the memory budget; \
+            sizes whose estimated memory exceeds it are refused before any work, naming the largest that fits \
+            (default and upper bound: 75% of this machine's memory).
             """,
         subcommands: [VisualizeCommand.self, PatchesCommand.self, CardCommand.self, FeatureMapsCommand.self,
                       ForwardCommand.self, RunCommand.self, MergeCommand.self, ImageCommand.self, WeightsCommand.self])
@@ -35,6 +38,12 @@ struct FilterVis: ParsableCommand {
         let policy = environmentChoice("FILTERVIS_ALLOCATOR", environment, default: AllocatorPolicy.speed)
         policy.apply()
         ConvAlgorithm.processDefault = environmentChoice("FILTERVIS_CONV", environment, default: ConvAlgorithm.automatic)
+        if let limit = environment["FILTERVIS_MEMORY_LIMIT"], !limit.isEmpty {
+            do { _ = try MemoryBudget.parse(limit) } catch {
+                printError("filtervis: error: \(error)")
+                Foundation.exit(2)
+            }
+        }
         runCommandLine(FilterVis.self)
     }
 

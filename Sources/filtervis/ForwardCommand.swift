@@ -29,21 +29,28 @@ struct ForwardCommand: ParsableCommand {
     @Option(name: .customLong("image"), parsing: .upToNextOption, help: "Photo(s), JPEG or PNG.")
     var images: [String]
 
-    @Option(help: "Resize the shorter side to this many pixels first.")
+    @Option(parsing: .unconditional, help: "Resize the shorter side to this many pixels first (at most \(ForwardCommand.largestResize)).")
     var resize = 256
 
-    @Option(help: "Centre crop size.")
+    @Option(parsing: .unconditional, help: "Centre crop size; the smallest that works depends on --layer (AlexNet conv1: 7).")
     var crop = 224
 
     @Option(help: "Write the activations to this .safetensors file instead of printing statistics.")
     var save: String?
 
-    @Option(help: "Worker threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "Worker threads (default: all cores).")
     var threads: Int?
+
+    /// The shorter side a photo may be resized to: a larger one is a multi-gigabyte image before the crop.
+    static let largestResize = 16384
+    /// The resized photo's pixels at most (a sliver photo resized by its shorter side could be huge).
+    static let largestResizedPixels = 64 << 20
 
     func validate() throws {
         if images.isEmpty { throw ValidationError("give at least one --image") }
         if crop < 1 || resize < crop { throw ValidationError("need 1 <= --crop <= --resize (got crop \(crop), resize \(resize))") }
+        if resize > Self.largestResize { throw ValidationError("--resize \(resize) is more than \(Self.largestResize); use a smaller size") }
+        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be from 1 to 1024, got \(threads)") }
     }
 
     func run() throws {
@@ -51,9 +58,17 @@ struct ForwardCommand: ParsableCommand {
             if let threads { Parallel.threads = threads }
             let network = try modelOptions.loadNetwork()
             let index = try network.layerIndex(layer)
+            // The network sees crop x crop: it must reach the layer and fit the memory budget.
+            try network.checkInputSize(SizeSetting(name: "--crop", value: crop), layer: layer)
             var saved: [CheckpointTensor] = []
             for path in images {
                 let image = try Image(contentsOf: URL(fileURLWithPath: path)).rgb()
+                let shorter = max(1, min(image.width, image.height))
+                let resizedPixels = Double(resize) * Double(resize) * Double(max(image.width, image.height)) / Double(shorter)
+                guard resizedPixels <= Double(Self.largestResizedPixels) else {
+                    throw ImageError(file: path, kind: .tooLarge, reason: "a \(image.width) x \(image.height) photo resized to a shorter side of "
+                        + "\(resize) would have more than \(Self.largestResizedPixels >> 20) Mi pixels; use a smaller --resize or crop the photo")
+                }
                 let input = image.resizeShorterSide(to: resize).centerCrop(width: crop, height: crop).tensor(.unit)
                 let act = GradMode.withoutGrad { network.forward(input, to: index) }
                 if save != nil {

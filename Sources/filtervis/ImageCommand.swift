@@ -104,7 +104,7 @@ extension ImageCommand {
                 let url = URL(fileURLWithPath: output)
                 // JPEG has no alpha: flatten it over the background (gray and RGB are written as they are).
                 if ImageFormat.forWriting(path: output) == .jpeg { image = image.compositingAlpha(over: background) }
-                try image.write(to: url, quality: quality)
+                try OutputFile.write(image, to: url, quality: quality)
                 print("\(output): \(image.width) x \(image.height) \(image.channelName)")
             }
         }
@@ -145,12 +145,12 @@ extension ImageCommand {
             try runReportingErrors {
                 let options = decoding.options(alpha: .composite(over: background))
                 var images = try inputs.map { try Image(contentsOf: URL(fileURLWithPath: $0), options: options).rgb() }
-                let size = tile ?? PixelSize(argument: "\(images[0].width)x\(images[0].height)")!
+                let size = tile ?? PixelSize(width: images[0].width, height: images[0].height)
                 images = images.map { $0.fitted(width: size.width, height: size.height) }
                 let names = labels ? inputs.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } : nil
                 let layout = GridLayout(columns: columns, margin: margin, background: background, labelScale: labelScale)
                 let grid = try Image.grid(images, labels: names, layout: layout)
-                try grid.write(to: URL(fileURLWithPath: output), quality: quality)
+                try OutputFile.write(grid, to: URL(fileURLWithPath: output), quality: quality)
                 print("\(output): \(grid.width) x \(grid.height), \(images.count) tiles")
             }
         }

@@ -21,7 +21,7 @@ struct MergeCommand: ParsableCommand {
     var weights: String?
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors(usageErrors: false) {
             let dir = URL(fileURLWithPath: folder, isDirectory: true)
             let configFile = dir.appendingPathComponent("config.json")
             guard let data = FileManager.default.contents(atPath: configFile.path) else {

@@ -47,10 +47,10 @@ struct PatchesCommand: ParsableCommand {
     @Option(help: "Folder of photos (searched recursively).")
     var images: String
 
-    @Option(help: "Patches per filter.")
+    @Option(parsing: .unconditional, help: "Patches per filter (a gallery row must stay within \(PatchesCommand.widestGallery) pixels: 992 at --tile 64).")
     var top = 9
 
-    @Option(help: "At most this many patches of one photo per filter (0: unlimited).")
+    @Option(parsing: .unconditional, help: "At most this many patches of one photo per filter (0: unlimited).")
     var perImage = 1
 
     @Option(help: "Shorter-side sizes to search at, e.g. 224,320 (default: resize 256, centre-crop 224).")
@@ -59,23 +59,30 @@ struct PatchesCommand: ParsableCommand {
     @Option(help: "Filters: a range (0-63), a list (3,7,9), both, or all (per layer).")
     var filters = "all"
 
-    @Option(help: "Tile size in pixels of each patch in the galleries.")
+    @Option(parsing: .unconditional, help: "Tile size in pixels of each patch in the galleries (16 to 512).")
     var tile = 64
 
     @Flag(help: "Also write every patch's crop at its original resolution into LAYER/crops/.")
     var saveCrops = false
 
-    @Option(help: "Worker threads (default: all cores). Results do not depend on it.")
+    @Option(parsing: .unconditional, help: "Worker threads (default: all cores). Results do not depend on it.")
     var threads: Int?
 
-    @Option(help: "Output folder (created if missing).")
+    @Option(help: "Output folder, replaced as a whole when the run succeeds (a failed run leaves it as it was). Refused if it holds files `patches` did not write.")
     var out: String
 
+    /// A gallery row is --top tiles wide: wider images than this are refused before any work.
+    static let widestGallery = 65_535
+
     func validate() throws {
-        if top < 1 { throw ValidationError("--top must be at least 1") }
-        if perImage < 0 { throw ValidationError("--per-image must be 0 (unlimited) or more") }
-        if tile < 16 || tile > 512 { throw ValidationError("--tile must be between 16 and 512 pixels") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if top < 1 { throw ValidationError("--top must be at least 1, got \(top)") }
+        if perImage < 0 { throw ValidationError("--per-image must be 0 (unlimited) or more, got \(perImage)") }
+        if tile < 16 || tile > 512 { throw ValidationError("--tile must be between 16 and 512 pixels, got \(tile)") }
+        let mostTiles = (Self.widestGallery - 2 - tile) / (tile + 2)
+        if top > mostTiles {
+            throw ValidationError("--top \(top) makes gallery rows wider than \(Self.widestGallery) pixels at --tile \(tile); use --top \(mostTiles) or less")
+        }
+        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be from 1 to 1024, got \(threads)") }
         _ = try parsedScales()
         if layerNames.isEmpty { throw ValidationError("--layers is empty; give e.g. --layers conv3_1,conv5_3") }
     }
@@ -102,13 +109,14 @@ struct PatchesCommand: ParsableCommand {
 
             // Everything that can be wrong is checked before the first photo is read.
             let outDir = URL(fileURLWithPath: out, isDirectory: true)
-            try OutputFolder.prepare(outDir)
+            try OutputFolder.prepare(outDir, for: PatchesOutput.layout)
             let network = try modelOptions.loadNetwork()
             var selection: [String: [Int]] = [:]
             for layer in layerNames {
                 let index = try network.layerIndex(layer)
                 selection[layer] = try FilterSelection.parse(filters, channels: network.channels(at: index), layer: layer)
             }
+            try PatchSearch.validate(network: network, layers: layerNames, settings: settings, filters: selection)
             let folder = URL(fileURLWithPath: images, isDirectory: true)
             let files = try PatchSearch.imageFiles(in: folder)
             if files.isEmpty { throw PatchSearchError.noImages(folder: folder.path) }
@@ -121,11 +129,14 @@ struct PatchesCommand: ParsableCommand {
                                              filters: selection) { done, total in progress.update(done, of: total) }
             for skip in result.skipped { log("patches: skipped \(skip.path): \(skip.reason)") }
 
-            let written = try PatchesOutput.write(result, network: network, filters: selection, tile: tile,
-                                                  saveCrops: saveCrops, to: outDir)
-            let seconds = Date().timeIntervalSince(started)
-            try PatchesOutput.writeIndex(result, files: written, network: network, imagesFolder: folder.path,
-                                         wallSeconds: seconds, to: outDir)
+            var seconds = 0.0
+            try OutputFolder.replace(outDir, for: PatchesOutput.layout) { staging in
+                let written = try PatchesOutput.write(result, network: network, filters: selection, tile: tile,
+                                                      saveCrops: saveCrops, to: staging)
+                seconds = Date().timeIntervalSince(started)
+                try PatchesOutput.writeIndex(result, files: written, network: network, imagesFolder: folder.path,
+                                             wallSeconds: seconds, to: staging)
+            }
             log(String(format: "patches: %d photo(s) searched, %d skipped; wrote %@ and index.json in %.1f s",
                        result.imageCount, result.skipped.count, layerNames.map { "\($0)/gallery.png" }.joined(separator: ", "), seconds))
         }
@@ -133,7 +144,18 @@ struct PatchesCommand: ParsableCommand {
 }
 
 /// The files of a patch search: per layer a gallery, one strip per filter, optional crops, and index.json.
+/// They are written into a temporary folder that replaces --out as a whole (`OutputFolder`).
 enum PatchesOutput {
+    /// The files a run writes (anything else in --out is refused).
+    static let layout = OutputLayout(command: "patches", files: "index.json, LAYER/gallery.png, LAYER/filter_NNNN.png, LAYER/crops/") { path, isDirectory in
+        switch path.count {
+        case 1: return isDirectory || path[0] == "index.json"
+        case 2: return isDirectory ? path[1] == "crops" : path[1] == "gallery.png" || OutputLayout.numbered(path[1], "filter_", 1, ".png")
+        case 3: return !isDirectory && path[1] == "crops" && OutputLayout.numbered(path[2], "filter_", 2, ".png")
+        default: return false
+        }
+    }
+
     /// Output file names (relative to --out) per layer.
     struct LayerFiles: Codable {
         struct FilterFiles: Codable {
@@ -175,13 +197,11 @@ enum PatchesOutput {
     }
 
     static func write(_ result: PatchSearchResult, network: Network, filters: [String: [Int]], tile: Int,
-                      saveCrops: Bool, to dir: URL) throws -> [String: LayerFiles] {
+                      saveCrops: Bool, to dir: OutputStaging) throws -> [String: LayerFiles] {
         var files: [String: LayerFiles] = [:]
         let columns = result.settings.top
         for (layer, perFilter) in result.layers.sorted(by: { $0.key < $1.key }) {
-            let layerDir = dir.appendingPathComponent(layer, isDirectory: true)
-            try FileManager.default.createDirectory(at: layerDir, withIntermediateDirectories: true)
-            if saveCrops { try FileManager.default.createDirectory(at: layerDir.appendingPathComponent("crops"), withIntermediateDirectories: true) }
+            try dir.makeFolder(saveCrops ? "\(layer)/crops" : layer)
             let chosen = filters[layer] ?? Array(perFilter.indices)
             // Crops for every patch of the layer at once, so that each photo is decoded once.
             let patches = chosen.flatMap { perFilter[$0] }
@@ -201,13 +221,13 @@ enum PatchesOutput {
                     slots[j] = Result {
                         let filter = chosen[j]
                         let stripName = "\(layer)/" + String(format: "filter_%04d.png", filter)
-                        try PatchGallery.strip(label: rows[j].label, crops: rows[j].crops, activations: rows[j].activations,
-                                               columns: columns, tile: tile).write(to: dir.appendingPathComponent(stripName))
+                        try dir.write(PatchGallery.strip(label: rows[j].label, crops: rows[j].crops, activations: rows[j].activations,
+                                                         columns: columns, tile: tile), to: stripName)
                         var cropNames: [String] = []
                         if let full {
                             for k in offsets[j]..<offsets[j + 1] {
                                 let name = "\(layer)/crops/" + String(format: "filter_%04d_%02d.png", filter, k - offsets[j])
-                                try full[k].write(to: dir.appendingPathComponent(name))
+                                try dir.write(full[k], to: name)
                                 cropNames.append(name)
                             }
                         }
@@ -216,7 +236,7 @@ enum PatchesOutput {
                 }
             }
             let galleryName = "\(layer)/gallery.png"
-            try PatchGallery.rows(rows, columns: columns, tile: tile).write(to: dir.appendingPathComponent(galleryName))
+            try dir.write(PatchGallery.rows(rows, columns: columns, tile: tile), to: galleryName)
             let module = try network.layerIndex(layer)
             let field = network.receptiveField(at: module)
             files[layer] = LayerFiles(gallery: galleryName, module: network.architecture.layers[module].path,
@@ -227,7 +247,7 @@ enum PatchesOutput {
     }
 
     static func writeIndex(_ result: PatchSearchResult, files: [String: LayerFiles], network: Network, imagesFolder: String,
-                           wallSeconds: Double, to dir: URL) throws {
+                           wallSeconds: Double, to dir: OutputStaging) throws {
         let index = Index(
             tool: "filtervis", version: FilterVisVersion.current, weights: network.provenance,
             preprocessing: network.preprocessing.rawValue, imagesFolder: imagesFolder, threads: Parallel.threads,
@@ -239,14 +259,14 @@ enum PatchesOutput {
         // dictionary keys and could not read `image_sha256` back), so a plain JSONDecoder reads the file.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try writeAtomically(Array(encoder.encode(index)), to: dir.appendingPathComponent("index.json"))
+        try dir.write(Array(encoder.encode(index)), to: "index.json")
     }
 
     /// Reads index.json back (the search result and the files).
     static func readIndex(_ url: URL) throws -> Index {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw CLIError("\(url.path): cannot read the patches index (\(error.localizedDescription)); run `filtervis patches` first")
+        do { data = Data(try FileReading.bytes(of: url, limit: FileReading.textLimit)) } catch let error as FileReadError {
+            throw CLIError("\(url.path): cannot read the patches index (\(error.reason)); run `filtervis patches` first")
         }
         do { return try JSONDecoder().decode(Index.self, from: data) } catch {
             throw CLIError("\(url.path): not a filtervis patches index.json (\(error))")

@@ -47,7 +47,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors(usageErrors: false) {
             let experiment = try ExperimentConfig.load(URL(fileURLWithPath: config), displayName: config)
             let shard = try shard.map(Shard.init(parsing:)) ?? .whole
             let outDir = URL(fileURLWithPath: out ?? "Outputs/\(experiment.name)", isDirectory: true)

@@ -4,8 +4,9 @@ import Models
 import TensorCore
 import Visualization
 
-/// Writes a visualisation run: one PNG per filter, the labelled grid, and manifest.json. Every file is written
-/// to a temporary name and renamed, so an interrupted run leaves only complete files.
+/// Writes a visualisation run: one PNG per filter, the labelled grid, and manifest.json. The files go into a
+/// temporary folder that replaces --out as a whole (`OutputFolder`), so a failed or killed run leaves the earlier
+/// run's files as they were, and a smaller run leaves none of a larger earlier one's behind.
 enum VisualizationOutput {
     enum Order { case index, score }
 
@@ -51,18 +52,31 @@ enum VisualizationOutput {
 
     static func imageName(_ filter: Int) -> String { String(format: "filter_%04d.png", filter) }
 
+    /// The files a run writes (anything else in --out is refused).
+    static let layout = OutputLayout(command: "visualize", files: "filter_NNNN.png, grid.png, manifest.json") { path, isDirectory in
+        path.count == 1 && !isDirectory
+            && (["grid.png", "manifest.json"].contains(path[0]) || OutputLayout.numbered(path[0], "filter_", 1, ".png"))
+    }
+
     static func write(results: [FilterResult], job: VisualizationJob, baseline: PhotoBaseline?, order: Order,
                       wallSeconds: Double, to dir: URL) throws {
+        try OutputFolder.replace(dir, for: layout) { staging in
+            try write(results: results, job: job, baseline: baseline, order: order, wallSeconds: wallSeconds, into: staging)
+        }
+    }
+
+    private static func write(results: [FilterResult], job: VisualizationJob, baseline: PhotoBaseline?, order: Order,
+                              wallSeconds: Double, into dir: OutputStaging) throws {
         var tiles: [(label: String, image: Image)] = []
         for result in results {
             let image = Image(tensor: reshape(result.rgb, [1] + result.rgb.shape))
-            try image.write(to: dir.appendingPathComponent(imageName(result.filter)))
+            try dir.write(image, to: imageName(result.filter))
             tiles.append((String(result.filter), image))
         }
         let ordered = order == .index ? Array(zip(results, tiles)) : zip(results, tiles).sorted { $0.0.score > $1.0.score }
         let columns = Int(Double(results.count).squareRoot().rounded(.up))
         let grid = try Image.grid(ordered.map(\.1.image), labels: ordered.map(\.1.label), layout: GridLayout(columns: columns))
-        try grid.write(to: dir.appendingPathComponent("grid.png"))
+        try dir.write(grid, to: "grid.png")
 
         let taps = job.taps
         let ratios = baseline?.ratios(results.map(\.score))
@@ -86,29 +100,10 @@ enum VisualizationOutput {
             threads: Parallel.threads, batch: job.batchSize,
             wallSeconds: wallSeconds, deadFilters: results.filter(\.isDead).map(\.filter), photoBaseline: summary,
             filters: entries)
-        try writeJSON(manifest, to: dir.appendingPathComponent("manifest.json"))
-    }
-}
-
-/// Encodes `value` as pretty, key-sorted JSON and writes it atomically.
-func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    try writeAtomically(Array(encoder.encode(value)), to: url)
-}
-
-/// The output folder: created if missing, and proven writable before any work starts.
-enum OutputFolder {
-    static func prepare(_ dir: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let probe = dir.appendingPathComponent(".filtervis-write-test-\(ProcessInfo.processInfo.processIdentifier)")
-            try Data().write(to: probe)
-            try FileManager.default.removeItem(at: probe)
-        } catch {
-            throw CLIError("\(dir.path): cannot write to this output folder (\(error.localizedDescription)); choose another --out")
-        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try dir.write(Array(encoder.encode(manifest)), to: "manifest.json")
     }
 }

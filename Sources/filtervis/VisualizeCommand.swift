@@ -49,22 +49,22 @@ struct VisualizeCommand: ParsableCommand {
     @Option(help: "Recipe: \(Preset.all.map(\.name).joined(separator: ", ")).")
     var preset = "default"
 
-    @Option(help: "Image size in pixels (default: the preset's, 128).")
+    @Option(parsing: .unconditional, help: "Image size in pixels (default: the preset's, 128); the smallest that works depends on the layer and preset.")
     var size: Int?
 
-    @Option(help: "Optimisation steps (default: the preset's).")
+    @Option(parsing: .unconditional, help: "Optimisation steps (default: the preset's).")
     var steps: Int?
 
-    @Option(help: "Learning rate (Adam/SGD) or step size (normalised gradient) (default: the preset's).")
+    @Option(parsing: .unconditional, help: "Learning rate (Adam/SGD) or step size (normalised gradient), a positive finite number (default: the preset's).")
     var lr: Float?
 
-    @Option(help: "Random seed: the same seed gives the same images.")
+    @Option(parsing: .unconditional, help: "Random seed (0 or more): the same seed gives the same images.")
     var seed: UInt64 = 0
 
-    @Option(help: "Worker threads (default: all cores). Results do not depend on it.")
+    @Option(parsing: .unconditional, help: "Worker threads (default: all cores). Results do not depend on it.")
     var threads: Int?
 
-    @Option(help: "Filters optimised together in one batch.")
+    @Option(parsing: .unconditional, help: "Filters optimised together in one batch.")
     var batch = 16
 
     @Option(help: "Grid order: index or score (highest first).")
@@ -76,17 +76,24 @@ struct VisualizeCommand: ParsableCommand {
     @Flag(help: "Skip scoring the real photos (the manifest then has no photo ratios).")
     var noPhotoBaseline = false
 
-    @Option(help: "Output folder (created if missing).")
+    @Option(help: "Output folder, replaced as a whole when the run succeeds (a failed run leaves it as it was). Refused if it holds files `visualize` did not write.")
     var out: String
 
     enum GridOrder: String, ExpressibleByArgument, CaseIterable { case index, score }
 
     func validate() throws {
-        if let size, size < 16 { throw ValidationError("--size \(size) is too small; use at least 16 pixels") }
-        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
-        if let lr, !(lr > 0) { throw ValidationError("--lr must be a positive number") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        // Sizes are checked against the layer and the memory budget once the model is known (VisualizationJob).
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if let steps, steps > 1_000_000 { throw ValidationError("--steps \(steps) is more than 1,000,000; use fewer") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
+        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be from 1 to 1024, got \(threads)") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        if let photos, !noPhotoBaseline {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: photos, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--photos \(photos): no such folder; give a folder of JPEG/PNG photos or --no-photo-baseline")
+            }
+        }
         // A wrong name is a usage error (exit 2), with the list of what exists.
         do { _ = try Preset.named(preset) } catch { throw ValidationError("\(error)") }
     }
@@ -101,17 +108,18 @@ struct VisualizeCommand: ParsableCommand {
             if let lr { chosen.method = chosen.method.withRate(lr) }
 
             let outDir = URL(fileURLWithPath: out, isDirectory: true)
-            try OutputFolder.prepare(outDir)
             let network = try modelOptions.loadNetwork()
             let index = try network.layerIndex(layer)
             let selected = try FilterSelection.parse(filters, channels: network.channels(at: index), layer: layer)
             let job = try VisualizationJob(network: network, layer: layer, filters: selected, preset: chosen,
                                            seed: seed, batchSize: batch)
+            try OutputFolder.prepare(outDir, for: VisualizationOutput.layout)
 
             log("visualize: \(network.name) \(layer), \(selected.count) filter(s), preset \(chosen.name) "
                 + "(\(chosen.size) px, \(chosen.steps) steps), seed \(seed), \(Parallel.threads) thread(s) -> \(out)")
             let progress = ProgressReporter(label: "\(layer)")
             let results = try job.run { done, total in progress.update(done, of: total) }
+            try FilterResult.requireFiniteScores(results, layer: layer)
             let seconds = Date().timeIntervalSince(started)
             let baseline = try photoBaseline(job: job)
             if let baseline, let m = median(baseline.ratios(results.map(\.score))) {

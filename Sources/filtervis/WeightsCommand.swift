@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Foundation
+import Models
 
 /// `filtervis weights`: look inside checkpoint files and import pretrained weights into safetensors.
 struct WeightsCommand: ParsableCommand {
@@ -63,7 +64,10 @@ struct WeightsCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors(source) {
-                let checkpoint = try WeightImport.importWeights(source: source, model: model, output: out)
+                // Checked against the architecture here, so a file of the wrong shapes is refused at import, not
+                // found out by a later visualize.
+                let shapes = try ModelCatalog.spec(named: model.rawValue).architecture.parameterShapes
+                let checkpoint = try WeightImport.importWeights(source: source, model: model, output: out, expectedShapes: shapes)
                 print("wrote \(out): \(model.rawValue), \(checkpoint.tensors.count) tensors, "
                     + "\(checkpoint.parameterCount) parameters, preprocessing \(checkpoint.metadata["preprocessing"] ?? "?")")
             }

@@ -7,12 +7,21 @@ enum CLI {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
+    /// FILTERVIS_BIN, else the binary built next to this test bundle (the test target depends on the executable,
+    /// so it is as fresh as the tests), else .build/release/filtervis.
     static var binary: URL? {
         if let path = ProcessInfo.processInfo.environment["FILTERVIS_BIN"], !path.isEmpty {
             return URL(fileURLWithPath: path)
         }
-        let url = repository.appendingPathComponent(".build/release/filtervis")
-        return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
+        var candidates: [URL] = []
+        if let executable = Bundle.main.executableURL {
+            var folder = executable.deletingLastPathComponent()
+            // The test runner may sit inside an .xctest bundle: look beside the bundle.
+            while folder.path.contains(".xctest") { folder = folder.deletingLastPathComponent() }
+            candidates.append(folder.appendingPathComponent("filtervis"))
+        }
+        candidates.append(repository.appendingPathComponent(".build/release/filtervis"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
     struct Result {

@@ -20,15 +20,15 @@ import Testing
     }
 
     @Test func unknownLayerListsTheLayers() throws {
-        try expectFailure(["visualize", "--layer", "conv9_9", "--out", temporaryFolder().path],
+        try expectFailure(["visualize", "--layer", "conv9_9", "--out", temporaryFolder().path], status: 2,
                           mentions: ["conv9_9", "conv3_1", "relu3_1", "features.10"])
     }
 
     @Test func filterOutOfRangeSaysTheRange() throws {
         try expectFailure(["visualize", "--layer", "conv1_1", "--filters", "60-70", "--out", temporaryFolder().path],
-                          mentions: ["60-70", "64 filters", "0-63"])
+                          status: 2, mentions: ["60-70", "64 filters", "0-63"])
         try expectFailure(["visualize", "--layer", "conv1_1", "--filters", "x", "--out", temporaryFolder().path],
-                          mentions: ["'x'"])
+                          status: 2, mentions: ["'x'"])
     }
 
     @Test func classifierLayersNeedClassifierWeights() throws {

@@ -63,7 +63,7 @@ import Testing
             ([0x80, 0x02, 0x68, 0x05, 0x2E], "memo entry 5 was never stored"),
             ([0x80, 0x02, 0x4E, 0x4E, 0x61, 0x2E], "APPEND to a None"),
             ([0x80, 0x02, 0x75, 0x2E], "no MARK"),
-            ([0x80, 0x02, 0xFF], "unsupported pickle opcode 0xff"),
+            ([0x80, 0x02, 0xFF], "at offset 2 (opcode 0xff): an opcode tensor checkpoint pickles never use"),
             ([0x80, 0x02, 0x58, 0xFF, 0xFF, 0xFF, 0x7F], "truncated"),
             ([0x80, 0x02, 0x4E], "truncated"),
             ([0x80, 0x02, 0x4E, 0x4E, 0x2E], "2 values on the stack"),
@@ -85,5 +85,26 @@ import Testing
         // A list that contains itself: a cycle, caught by the same depth limit.
         let cycle: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E]  // l = []; l.append(l)
         expectCheckpointError("nests deeper") { _ = try Checkpoint.load(Data(cycle), format: .numpyPickle) }
+    }
+
+    @Test func sharedSubtreesCannotMakeTheWalkExponential() {
+        // l0 = [1]; l(k+1) = [lk, lk] for 60 levels: 2^60 paths in a 300-byte pickle. Refused, not walked.
+        var bytes: [UInt8] = [0x80, 0x02, 0x5D, 0x4B, 0x01, 0x61, 0x71, 0x00, 0x30]    // [1], memo 0, POP
+        for level in 1...60 {
+            bytes += [0x68, UInt8(level - 1), 0x68, UInt8(level - 1), 0x86, 0x71, UInt8(level)]  // (lk, lk), memo k+1
+            if level < 60 { bytes += [0x30] }                                               // POP
+        }
+        bytes += [0x2E]
+        let start = Date()
+        let error = checkpointError { _ = try Checkpoint.load(Data(bytes), format: .numpyPickle) }
+        guard case .torch(.tooManyReferences)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
+
+    @Test func negativeStringLengthsAreMalformedNotTruncated() {
+        let error = checkpointError { _ = try Unpickler.load(Data([0x80, 0x02, 0x54, 0xFB, 0xFF, 0xFF, 0xFF, 0x2E])) }
+        guard case .malformedPickle(offset: 2, opcode: 0x54, .negativeLength)? = error else {
+            Issue.record("\(String(describing: error))"); return
+        }
     }
 }

@@ -36,6 +36,8 @@ import Testing
         Shape(batch: 2, channels: 140, outputs: 18, height: 13, width: 13, pad: 1),
         Shape(batch: 1, channels: 24, outputs: 16, height: 5, width: 3, pad: 2),
         Shape(batch: 5, channels: 16, outputs: 40, height: 4, width: 70, pad: 0),
+        // 5 output panels over 2 tile blocks on 2 threads: 4 chunks of 2 panels, the last one empty (once a crash).
+        Shape(batch: 1, channels: 16, outputs: 40, height: 14, width: 14, pad: 1),
     ]
 
     func convolve(_ x: Tensor, _ w: Tensor, _ b: Tensor?, pad: Int, relu: Bool, _ algorithm: ConvAlgorithm) -> Tensor {
@@ -45,14 +47,34 @@ import Testing
         }
     }
 
-    @Test("Every test shape takes the Winograd path", arguments: shapes)
+    /// Few output channels: what the engine's restricted last conv computes (a batch's filters, 1 to 15 of them),
+    /// forward and, through the flipped convolution, with that few input channels in the input gradient.
+    static let fewOutputShapes: [Shape] = [
+        Shape(batch: 1, channels: 16, outputs: 1, height: 6, width: 7, pad: 1),
+        Shape(batch: 3, channels: 20, outputs: 5, height: 9, width: 9, pad: 1),
+        Shape(batch: 2, channels: 64, outputs: 15, height: 14, width: 14, pad: 1),
+    ]
+
+    @Test("Every test shape takes the Winograd path", arguments: shapes + fewOutputShapes)
     func shapesAreEligible(_ s: Shape) {
-        #expect(Winograd.isEligible(s.geometry))
-        // and the geometry of its input gradient too
-        #expect(Winograd.isEligible(ConvKernels.flippedGeometry(s.geometry)))
+        #expect(Winograd.isEligible(layer: s.geometry))
+        #expect(Winograd.canCompute(ConvKernels.flippedGeometry(s.geometry)))
+        #expect(ConvKernels.inputGradIsFlippedConv(s.geometry), "its input gradient is the flipped Winograd conv")
     }
 
-    @Test("Small integers: Winograd equals the direct convolution exactly, forward and d/dx", arguments: shapes)
+    @Test("The path is the layer's: never a function of the output channel count or the batch")
+    func dispatchIgnoresOutputChannelsAndBatch() {
+        for outputs in [1, 2, 7, 8, 15, 16, 64, 512] {
+            for batch in [1, 5, 16] {
+                let s = Shape(batch: batch, channels: 64, outputs: outputs, height: 14, width: 14, pad: 1)
+                #expect(Winograd.isEligible(layer: s.geometry), "\(s)")
+                let few = Shape(batch: batch, channels: 3, outputs: outputs, height: 14, width: 14, pad: 1)
+                #expect(!Winograd.isEligible(layer: few.geometry), "\(few): 3 input channels stay direct")
+            }
+        }
+    }
+
+    @Test("Small integers: Winograd equals the direct convolution exactly, forward and d/dx", arguments: shapes + fewOutputShapes)
     func exactOnIntegers(_ s: Shape) {
         let x = Self.integers([s.batch, s.channels, s.height, s.width], seed: 1)
         let w = Self.integers([s.outputs, s.channels, 3, 3], seed: 2)

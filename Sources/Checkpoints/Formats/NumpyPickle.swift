@@ -5,7 +5,7 @@ enum NumpyPickle {
     static func read(_ data: Data) throws -> Checkpoint {
         let graph = try Unpickler.load(data)
         let (tensors, metadata) = try PickleTensors.collect(graph)
-        if tensors.isEmpty { throw CheckpointError("pickle holds no arrays or tensors") }
+        if tensors.isEmpty { throw CheckpointError.torch(.noTensors) }
         return try Checkpoint(format: .numpyPickle, tensors: tensors, metadata: metadata)
     }
 }

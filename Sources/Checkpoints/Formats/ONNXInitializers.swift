@@ -24,12 +24,12 @@ enum ONNXInitializers {
             default: try model.skip(field.wireType)
             }
         }
-        guard let graphBytes = graph else { throw CheckpointError("ONNX model has no graph (field 7)") }
+        guard let graphBytes = graph else { throw CheckpointError.onnx(initializer: "", .noGraph) }
         var graphReader = ProtobufReader(graphBytes)
         var tensors: [CheckpointTensor] = []
         while let field = try graphReader.nextField() {
             if field.number == 5, field.wireType == .lengthDelimited {
-                tensors.append(try tensor(try graphReader.lengthDelimited()))
+                tensors.append(try tensor(try graphReader.lengthDelimited(), fileBytes: data.count))
             } else {
                 try graphReader.skip(field.wireType)
             }
@@ -56,7 +56,7 @@ enum ONNXInitializers {
 
     /// One TensorProto: dims (1), data_type (2), float_data (4), int32_data (5), int64_data (7), name (8),
     /// raw_data (9), double_data (10), data_location (14; 1 = external).
-    private static func tensor(_ bytes: Data) throws -> CheckpointTensor {
+    private static func tensor(_ bytes: Data, fileBytes: Int) throws -> CheckpointTensor {
         var message = ProtobufReader(bytes)
         var dims: [Int64] = [], dataType: Int64 = 0, name = "", raw: Data?
         var floats: [UInt32] = [], int32s: [Int64] = [], int64s: [Int64] = [], doubles: [UInt64] = []
@@ -77,17 +77,21 @@ enum ONNXInitializers {
             }
         }
         let label = name.isEmpty ? "(unnamed)" : name
-        if external {
-            throw CheckpointError("initializer '\(label)' keeps its data in an external file; this reader needs the weights "
-                + "inside the .onnx (re-save with onnx.save_model(..., save_as_external_data=False))")
-        }
-        guard let type = dtype(dataType) else {
-            throw CheckpointError("initializer '\(label)' has ONNX data type \(dataType), which is not supported")
-        }
-        guard dims.allSatisfy({ $0 >= 0 && $0 <= Int64(Int32.max) }) else {
-            throw CheckpointError("initializer '\(label)' has invalid dims \(dims)")
+        if external { throw CheckpointError.onnx(initializer: label, .externalData) }
+        guard let type = dtype(dataType) else { throw CheckpointError.onnx(initializer: label, .unsupportedDataType(dataType)) }
+        let shownDims = Array(dims.prefix(16))
+        guard dims.allSatisfy({ $0 >= 0 }) else { throw CheckpointError.onnx(initializer: label, .negativeDimension(dims: shownDims)) }
+        guard dims.allSatisfy({ $0 <= Int64(Int32.max) }) else {
+            throw CheckpointError.onnx(initializer: label, .hugeDimensions(dims: shownDims))
         }
         let shape = dims.map { Int($0) }
+        // Every value takes at least one byte of the file (raw or packed), whatever the dtype.
+        guard let needed = try? tensorByteCount(shape, type, name: label) else {
+            throw CheckpointError.onnx(initializer: label, .hugeDimensions(dims: shownDims))
+        }
+        guard needed / type.size <= fileBytes else {
+            throw CheckpointError.onnx(initializer: label, .moreThanTheFile(dims: shownDims, bytes: needed, fileBytes: fileBytes))
+        }
         if let raw { return try CheckpointTensor(name: label, dtype: type, shape: shape, data: raw) }
 
         // Typed fields: floats as bits, int32_data also carries f16/bf16 bits and small ints.
@@ -111,11 +115,11 @@ enum ONNXInitializers {
         case .fixed64 where width == 8: return [try message.fixed64()]
         case .lengthDelimited:
             let packed = try message.lengthDelimited()
-            guard packed.count % width == 0 else { throw CheckpointError("protobuf: packed field of \(packed.count) bytes is not a multiple of \(width)") }
+            guard packed.count % width == 0 else { throw CheckpointError.protobuf(.packedLength(bytes: packed.count, width: width)) }
             var reader = ByteReader(packed)
             return try (0..<(packed.count / width)).map { _ in try reader.uintLE(width) }
         default:
-            throw CheckpointError("protobuf: fixed-width field with wire type \(wireType)")
+            throw CheckpointError.protobuf(.wrongWireType(field: "fixed-width", wireType: wireType.rawValue))
         }
     }
 }

@@ -20,11 +20,10 @@ struct ProtobufReader {
         if reader.isAtEnd { return nil }
         let key = try varint()
         guard let wireType = WireType(rawValue: Int(key & 7)) else {
-            throw CheckpointError("protobuf: invalid wire type \(key & 7) at offset \(reader.position)")
+            throw CheckpointError.protobuf(.invalidWireType(Int(key & 7), offset: reader.position))
         }
-        let number = Int(key >> 3)
-        guard number > 0, number < 1 << 29 else { throw CheckpointError("protobuf: invalid field number \(number)") }
-        return Field(number: number, wireType: wireType)
+        guard key >> 3 > 0, key >> 3 < 1 << 29 else { throw CheckpointError.protobuf(.invalidFieldNumber(key >> 3)) }
+        return Field(number: Int(key >> 3), wireType: wireType)
     }
 
     /// A base-128 varint (at most 10 bytes).
@@ -32,21 +31,20 @@ struct ProtobufReader {
         var value: UInt64 = 0
         for i in 0..<10 {
             let byte = try reader.u8("a protobuf varint")
-            if i == 9, byte > 1 { throw CheckpointError("protobuf: varint overflows 64 bits at offset \(reader.position)") }
+            if i == 9, byte > 1 { throw CheckpointError.protobuf(.varintOverflow(offset: reader.position)) }
             value |= UInt64(byte & 0x7F) << (7 * UInt64(i))
             if byte & 0x80 == 0 { return value }
         }
-        throw CheckpointError("protobuf: varint longer than 10 bytes at offset \(reader.position)")
+        throw CheckpointError.protobuf(.varintTooLong(offset: reader.position))
     }
 
     /// A length-delimited payload (sub-message, string, bytes or packed values).
     mutating func lengthDelimited() throws -> Data {
         let length = try varint()
         guard length <= UInt64(reader.remaining) else {
-            throw CheckpointError("protobuf: truncated: a field of \(length) bytes at offset \(reader.position) "
-                + "but only \(reader.remaining) remain")
+            throw CheckpointError.protobuf(.fieldTruncated(length: length, offset: reader.position, remaining: reader.remaining))
         }
-        return try reader.bytes(Int(length))
+        return try reader.bytes(Int(truncatingIfNeeded: length))
     }
 
     mutating func fixed32() throws -> UInt32 { UInt32(try reader.uintLE(4, "a fixed32")) }
@@ -59,14 +57,14 @@ struct ProtobufReader {
         case .fixed64: try reader.skip(8, "a fixed64")
         case .fixed32: try reader.skip(4, "a fixed32")
         case .lengthDelimited: _ = try lengthDelimited()
-        case .startGroup, .endGroup: throw CheckpointError("protobuf: deprecated groups are not supported")
+        case .startGroup, .endGroup: throw CheckpointError.protobuf(.groups)
         }
     }
 
     /// A repeated integer field: one varint, or a packed run of them.
     mutating func varints(_ wireType: WireType) throws -> [Int64] {
         if wireType == .varint { return [Int64(bitPattern: try varint())] }
-        guard wireType == .lengthDelimited else { throw CheckpointError("protobuf: integer field with wire type \(wireType)") }
+        guard wireType == .lengthDelimited else { throw CheckpointError.protobuf(.wrongWireType(field: "integer", wireType: wireType.rawValue)) }
         var packed = ProtobufReader(try lengthDelimited())
         var values: [Int64] = []
         while !packed.isAtEnd { values.append(Int64(bitPattern: try packed.varint())) }

@@ -1,3 +1,4 @@
+import FileOutput
 import Foundation
 
 /// Reads and writes the safetensors format, validating it as strictly as the reference implementation.
@@ -19,62 +20,53 @@ public enum SafeTensors {
         var reader = ByteReader(data)
         let headerLength = try reader.u64("the safetensors header length")
         guard headerLength <= UInt64(maxHeaderBytes) else {
-            throw CheckpointError("safetensors header of \(headerLength) bytes exceeds the \(maxHeaderBytes)-byte limit; "
-                + "the file is corrupt or not safetensors")
+            throw CheckpointError.safetensors(.headerTooLarge(headerLength, limit: maxHeaderBytes))
         }
-        guard Int(headerLength) <= reader.remaining else {
-            throw CheckpointError("truncated: the safetensors header claims \(headerLength) bytes but only "
-                + "\(reader.remaining) follow the length field")
+        // headerLength <= maxHeaderBytes: the conversion cannot trap.
+        let length = Int(truncatingIfNeeded: headerLength)
+        guard length <= reader.remaining else {
+            throw CheckpointError.safetensors(.headerTruncated(claimed: headerLength, available: reader.remaining))
         }
-        let headerBytes = try reader.bytes(Int(headerLength), "the safetensors header")
-        guard headerBytes.first == UInt8(ascii: "{") else {
-            throw CheckpointError("safetensors header does not start with '{'")
+        let headerBytes = try reader.bytes(length, "the safetensors header")
+        guard headerBytes.first == UInt8(ascii: "{"), case .object(let header) = try HeaderJSONParser.parse(headerBytes) else {
+            throw CheckpointError.safetensors(.notAnObject)
         }
-        let json: Any
-        do { json = try JSONSerialization.jsonObject(with: headerBytes) } catch {
-            throw CheckpointError("safetensors header is not valid JSON (\(error.localizedDescription))")
-        }
-        guard let header = json as? [String: Any] else { throw CheckpointError("safetensors header is not a JSON object") }
-        let buffer = data[(data.startIndex + 8 + Int(headerLength))...]
+        let buffer = data[(data.startIndex + 8 + length)...]
 
         var metadata: [String: String] = [:]
         var entries: [(name: String, dtype: DType, shape: [Int], begin: Int, end: Int)] = []
         for (name, value) in header {
             if name == "__metadata__" {
-                guard let dict = value as? [String: Any] else {
-                    throw CheckpointError("safetensors __metadata__ is not an object of strings")
-                }
+                guard case .object(let dict) = value else { throw CheckpointError.safetensors(.metadataNotStrings(key: nil)) }
                 for (key, item) in dict {
-                    guard let string = item as? String else {
-                        throw CheckpointError("safetensors __metadata__ value for '\(key)' is not a string")
-                    }
+                    guard case .string(let string) = item else { throw CheckpointError.safetensors(.metadataNotStrings(key: key)) }
                     metadata[key] = string
                 }
                 continue
             }
-            guard let info = value as? [String: Any] else { throw CheckpointError("tensor '\(name)': entry is not an object") }
+            guard case .object(let fields) = value else { throw CheckpointError.safetensors(.entryNotAnObject(tensor: name)) }
+            let info = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
             let unknownKeys = Set(info.keys).subtracting(["dtype", "shape", "data_offsets"])
-            guard unknownKeys.isEmpty else { throw CheckpointError("tensor '\(name)': unknown fields \(unknownKeys.sorted())") }
-            guard let dtypeName = info["dtype"] as? String else { throw CheckpointError("tensor '\(name)': missing dtype") }
+            guard unknownKeys.isEmpty else {
+                throw CheckpointError.safetensors(.unknownFields(tensor: name, fields: unknownKeys.sorted()))
+            }
+            guard case .string(let dtypeName)? = info["dtype"] else { throw CheckpointError.safetensors(.missingDType(tensor: name)) }
             guard let dtype = DType(rawValue: dtypeName) else {
-                throw CheckpointError("tensor '\(name)': unknown dtype '\(dtypeName)' (known: "
-                    + DType.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+                throw CheckpointError.safetensors(.unknownDType(tensor: name, dtype: String(dtypeName.prefix(40))))
             }
-            guard let shape = integers(info["shape"]) else {
-                throw CheckpointError("tensor '\(name)': shape is not a list of non-negative integers")
-            }
+            guard let shape = integers(info["shape"]) else { throw CheckpointError.safetensors(.badShape(tensor: name)) }
             guard let offsets = integers(info["data_offsets"]), offsets.count == 2 else {
-                throw CheckpointError("tensor '\(name)': data_offsets is not a pair of non-negative integers")
+                throw CheckpointError.safetensors(.badOffsets(tensor: name))
             }
             let (begin, end) = (offsets[0], offsets[1])
-            guard begin <= end, end <= buffer.count else {
-                throw CheckpointError("tensor '\(name)': data_offsets [\(begin), \(end)] lie outside the "
-                    + "\(buffer.count)-byte data buffer")
+            guard begin <= end else { throw CheckpointError.safetensors(.offsetsReversed(tensor: name, begin: begin, end: end)) }
+            guard end <= buffer.count else {
+                throw CheckpointError.safetensors(.offsetsOutside(tensor: name, begin: begin, end: end, buffer: buffer.count))
             }
-            let count = try elementCount(shape, name: name)
-            guard count * dtype.size == end - begin else {
-                throw CheckpointError("tensor '\(name)': shape \(shape) of \(dtypeName) needs \(count * dtype.size) bytes "
-                    + "but data_offsets [\(begin), \(end)] span \(end - begin)")
+            let needed = try tensorByteCount(shape, dtype, name: name)
+            guard needed == end - begin else {
+                throw CheckpointError.safetensors(.bytesDisagree(tensor: name, shape: shape, dtype: dtypeName, needed: needed,
+                                                                 begin: begin, end: end))
             }
             entries.append((name, dtype, shape, begin, end))
         }
@@ -82,17 +74,21 @@ public enum SafeTensors {
         // The offsets must tile the buffer exactly: sorted by begin, each starts where the last ended.
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         var covered = 0
+        var previous = ""
         for entry in entries {
-            guard entry.begin == covered else {
-                throw CheckpointError(entry.begin < covered
-                    ? "tensor '\(entry.name)': data_offsets [\(entry.begin), \(entry.end)] overlap the previous tensor (ending at \(covered))"
-                    : "tensor '\(entry.name)': gap of \(entry.begin - covered) bytes before data_offsets [\(entry.begin), \(entry.end)]")
+            if entry.begin < covered {
+                throw CheckpointError.safetensors(.overlap(tensor: entry.name, begin: entry.begin, end: entry.end,
+                                                           previous: previous, previousEnd: covered))
+            }
+            if entry.begin > covered {
+                throw CheckpointError.safetensors(.gap(tensor: entry.name, bytes: entry.begin - covered, begin: entry.begin,
+                                                       end: entry.end))
             }
             covered = entry.end
+            previous = entry.name
         }
         guard covered == buffer.count else {
-            throw CheckpointError("the tensors cover \(covered) bytes but the data buffer holds \(buffer.count); "
-                + "the file is truncated or has trailing bytes")
+            throw CheckpointError.safetensors(.coverage(covered: covered, buffer: buffer.count))
         }
         let tensors = try entries.map { entry in
             let start = buffer.startIndex + entry.begin
@@ -107,7 +103,7 @@ public enum SafeTensors {
         var json = "{"
         var parts: [String] = []
         if !checkpoint.metadata.isEmpty {
-            let items = checkpoint.metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(checkpoint.metadata[$0]!))" }
+            let items = checkpoint.metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }
             parts.append("\"__metadata__\":{" + items.joined(separator: ",") + "}")
         }
         var offset = 0
@@ -129,17 +125,18 @@ public enum SafeTensors {
 
     /// Writes `checkpoint` to `path` atomically (temporary file in the same directory, then rename).
     public static func write(_ checkpoint: Checkpoint, to path: String) throws {
-        try writeAtomically(encode(checkpoint), to: path)
+        let data = encode(checkpoint)
+        do { try AtomicFile.write(data, to: URL(fileURLWithPath: path)) } catch let error as FileWriteError {
+            throw CheckpointError.inFile(fileName(path), .file(.writeFailed(error)))
+        }
     }
 
-    /// A JSON array of non-negative integers (JSONSerialization gives NSNumbers; refuse fractions).
-    private static func integers(_ value: Any?) -> [Int]? {
-        guard let array = value as? [Any] else { return nil }
+    /// A JSON array of non-negative integers (fractions, exponents, negative or oversized numbers: nil).
+    private static func integers(_ value: HeaderJSON?) -> [Int]? {
+        guard case .array(let items)? = value else { return nil }
         var result: [Int] = []
-        for item in array {
-            guard let number = item as? NSNumber, let integer = Int(exactly: number.doubleValue), integer >= 0 else {
-                return nil
-            }
+        for item in items {
+            guard case .integer(let integer) = item, integer >= 0 else { return nil }
             result.append(integer)
         }
         return result
@@ -161,27 +158,4 @@ func jsonString(_ s: String) -> String {
         }
     }
     return out + "\""
-}
-
-/// Writes `data` to a temporary file next to `path`, then renames it over `path`: readers never see half a file.
-func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let directory = url.deletingLastPathComponent()
-    let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw CheckpointError(file: fileName(path), "cannot write: the directory \(directory.path) does not exist (create it first)")
-    }
-    do {
-        try data.write(to: temporary)
-    } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw CheckpointError(file: fileName(path), "cannot write into \(directory.path) (\(error.localizedDescription)); "
-            + "is it writable, and is there space left?")
-    }
-    if rename(temporary.path, url.path) != 0 {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: temporary)
-        throw CheckpointError(file: fileName(path), "cannot move the finished file into place: \(reason)")
-    }
 }

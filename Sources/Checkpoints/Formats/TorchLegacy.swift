@@ -8,23 +8,23 @@ enum TorchLegacy {
 
     static func read(_ data: Data) throws -> Checkpoint {
         var unpickler = try Unpickler(data, persistentLoad: TorchStorage.persistentLoad)
-        guard case .bigInt = try unpickler.load().root else { throw CheckpointError("legacy .pth: bad magic number") }
+        guard case .bigInt = try unpickler.load().root else { throw CheckpointError.torch(.legacyBadMagic) }
         guard case .int(1001) = try unpickler.load().root else {
-            throw CheckpointError("legacy .pth: unsupported protocol version (only 1001 exists)")
+            throw CheckpointError.torch(.legacyProtocol)
         }
         let sysInfo = try unpickler.load()
         if case .dict(let info)? = sysInfo.object(sysInfo.root),
            let little = info.items.first(where: { if case .string("little_endian") = $0.key { return true }; return false }),
            case .bool(false) = little.value {
-            throw CheckpointError("legacy .pth was written on a big-endian machine; only little-endian files are supported")
+            throw CheckpointError.torch(.bigEndian)
         }
         let objectGraph = try unpickler.load()
         let keysGraph = try unpickler.load()
         guard let keyValues = keysGraph.sequence(keysGraph.root) else {
-            throw CheckpointError("legacy .pth: the storage-key pickle is not a list")
+            throw CheckpointError.torch(.storageKeysNotAList)
         }
         let keys = try keyValues.map { value -> String in
-            guard case .string(let key) = value else { throw CheckpointError("legacy .pth: a storage key is a \(value.kind)") }
+            guard case .string(let key) = value else { throw CheckpointError.torch(.storageKeyNotAString(found: value.kind)) }
             return key
         }
 
@@ -35,17 +35,18 @@ enum TorchLegacy {
         try reader.seek(to: unpickler.position)
         var storages: [String: Data] = [:]
         for key in keys {
-            guard let dtype = dtypes[key] else { throw CheckpointError("legacy .pth: storage '\(key)' is listed but never used") }
+            guard let dtype = dtypes[key] else { throw CheckpointError.torch(.storageListedButUnused(key)) }
             let count = try reader.u64("the element count of storage '\(key)'")
             guard count <= UInt64(reader.remaining / dtype.size) else {
-                throw CheckpointError("truncated: storage '\(key)' claims \(count) \(dtype.rawValue) elements but only "
-                    + "\(reader.remaining) bytes remain")
+                throw CheckpointError.torch(.storageTruncated(storage: key, elements: count, dtype: dtype.rawValue,
+                                                              remaining: reader.remaining))
             }
-            storages[key] = try reader.bytes(Int(count) * dtype.size, "storage '\(key)'")
+            // count <= remaining / size, so neither the conversion nor the product can overflow.
+            storages[key] = try reader.bytes(Int(truncatingIfNeeded: count) * dtype.size, "storage '\(key)'")
         }
         let (tensors, metadata) = try PickleTensors.collect(objectGraph) { storage in
             guard let bytes = storages[storage.key] else {
-                throw CheckpointError("legacy .pth: storage '\(storage.key)' is not in the storage-key list")
+                throw CheckpointError.torch(.storageNotInKeyList(storage.key))
             }
             return bytes
         }

@@ -44,8 +44,8 @@ enum PickleGlobal: Equatable {
     static func resolve(module: String, name: String) throws -> PickleGlobal {
         let qualified = "\(module).\(name)"
         guard let global = allowed[qualified] else {
-            throw CheckpointError("refuses to load the global '\(qualified)': a pickle can run code; "
-                + "only tensors and containers are allowed")
+            // Nothing the global names is ever looked up or run; a line of megabytes is cut short for the message.
+            throw CheckpointError.refusedGlobal(qualified.count > 200 ? String(qualified.prefix(200)) + "..." : qualified)
         }
         return global
     }

@@ -11,21 +11,24 @@ struct PickleTensors {
     let storageBytes: (StorageRef) throws -> Data
     private(set) var tensors: [CheckpointTensor] = []
     private(set) var metadata: [String: String] = [:]
-    /// Tensors may reorder the bytes they come from but not multiply them: a stride-0 view of a few bytes, or
-    /// one array reached through containers shared many times over, must not load as gigabytes. All tensors
-    /// together may hold at most 4x the bytes of the distinct storages and arrays they come from, plus 1 MiB,
-    /// and the walk visits at most 2^20 values (shared containers make a tree exponentially larger than its file).
-    static let maxExpansion = 4
-    static let expansionSlack = 1 << 20
-    static let maxVisits = 1 << 20
-    private var tensorBytes = 0
-    private var sourceBytes = 0
-    private var sources: Set<String> = []
+    /// Bytes of the distinct storages the tensors so far were cut from, and of those tensors.
+    private var storageBytesSeen: [String: Int] = [:]
+    private var storageTotal = 0
+    private var tensorTotal = 0
+    /// Objects visited so far. A tree visits each object once; shared sub-trees (memo references) could make a
+    /// 300-byte pickle of nested pairs (l, l) take 2^depth visits, so visits beyond twice the objects (tied weights
+    /// are shared too) plus a slack are refused.
     private var visits = 0
+    private var maxVisits: Int { 2 * graph.objects.count + 1024 }
+
+    /// Views may repeat storage elements (stride 0, overlapping strides), but all tensors together may take at most
+    /// this many times their storages' bytes, plus `viewSlack`: a 10 MB file cannot expand to gigabytes.
+    static let viewExpansion = 4
+    static let viewSlack = 1 << 20
 
     /// Collects every tensor reachable from the graph's root.
     static func collect(_ graph: PickleGraph, storageBytes: @escaping (StorageRef) throws -> Data = { _ in
-        throw CheckpointError("a storage is referenced but the file has no storages")
+        throw CheckpointError.torch(.storageWithoutStorages)
     }) throws -> (tensors: [CheckpointTensor], metadata: [String: String]) {
         var walker = PickleTensors(graph: graph, storageBytes: storageBytes)
         try walker.visit(graph.root, name: "", depth: 0)
@@ -34,16 +37,13 @@ struct PickleTensors {
 
     private mutating func visit(_ value: PickleValue, name: String, depth: Int) throws {
         guard depth <= Self.maxDepth else {
-            throw CheckpointError("'\(name)' nests deeper than \(Self.maxDepth) levels (or contains a cycle)")
-        }
-        visits += 1
-        guard visits <= Self.maxVisits else {
-            throw CheckpointError("the pickle's containers expand to more than \(Self.maxVisits) values "
-                + "(the same containers shared many times over); this is not a checkpoint")
+            throw CheckpointError.torch(.nestsTooDeep(name: String(name.prefix(200)), limit: Self.maxDepth))
         }
         func child(_ key: String) -> String { name.isEmpty ? key : "\(name).\(key)" }
         switch value {
         case .object(let index):
+            visits += 1
+            guard visits <= maxVisits else { throw CheckpointError.torch(.tooManyReferences(limit: maxVisits)) }
             switch graph.objects[index] {
             case .dict(let dict):
                 for (key, item) in dict.items {
@@ -56,13 +56,9 @@ struct PickleTensors {
             case .list(let items), .tuple(let items):
                 for (i, item) in items.enumerated() { try visit(item, name: child(String(i)), depth: depth + 1) }
             case .tensor(let ref):
-                let tensor = try tensor(ref, name: name.isEmpty ? "tensor" : name)
-                tensors.append(tensor)
+                tensors.append(try tensor(ref, name: name.isEmpty ? "tensor" : name))
             case .ndarray(let array):
-                let label = name.isEmpty ? "array" : name
-                try spend(array.data?.count ?? 0, from: "array \(index)", sourceBytes: array.data?.count ?? 0, name: label)
-                let tensor = try tensor(array, name: label)
-                tensors.append(tensor)
+                tensors.append(try tensor(array, name: name.isEmpty ? "array" : name, object: index))
             case .storage, .numpyDType:
                 break
             }
@@ -78,48 +74,60 @@ struct PickleTensors {
     private mutating func tensor(_ ref: TensorRef, name: String) throws -> CheckpointTensor {
         let dtype = ref.storage.dtype
         var bytes = try storageBytes(ref.storage)
-        try spend(try elementCount(ref.shape, name: name) * dtype.size,  // <= (2^31 - 1) * 64 * 8: no overflow
-                  from: "storage \(ref.storage.key)", sourceBytes: bytes.count, name: name)
         if let declared = ref.storage.declaredCount,
            declared.multipliedReportingOverflow(by: dtype.size) != (bytes.count, false) {
-            throw CheckpointError("tensor '\(name)': storage '\(ref.storage.key)' should hold \(declared) elements "
-                + "but has \(bytes.count) bytes of \(dtype.rawValue)")
+            throw CheckpointError.tensor(name, .storageSizeMismatch(storage: ref.storage.key, declared: declared,
+                                                                   bytes: bytes.count, dtype: dtype.rawValue))
         }
+        noteStorage("storage " + ref.storage.key, bytes: bytes.count)
         if ref.storage.elementOffset > 0 {
-            let skip = ref.storage.elementOffset * dtype.size
-            guard skip <= bytes.count else { throw CheckpointError("tensor '\(name)': storage view offset beyond its storage") }
+            let (skip, overflow) = ref.storage.elementOffset.multipliedReportingOverflow(by: dtype.size)
+            guard !overflow, skip <= bytes.count else {
+                throw CheckpointError.tensor(name, .storageViewOffsetOutside(storage: ref.storage.key, offset: ref.storage.elementOffset))
+            }
             bytes = bytes.dropFirst(skip)
         }
+        // Bound what the view expands to before anything is allocated.
+        try noteTensor(name, shape: ref.shape, strides: ref.strides, dtype: dtype)
         let data = try materialize(storage: bytes, dtype: dtype, offset: ref.offset, shape: ref.shape, strides: ref.strides, name: name)
         return try CheckpointTensor(name: name, dtype: dtype, shape: ref.shape, data: data)
     }
 
-    /// Counts a tensor's bytes against the expansion budget (see `maxExpansion`).
-    private mutating func spend(_ bytes: Int, from source: String, sourceBytes count: Int, name: String) throws {
-        if sources.insert(source).inserted { sourceBytes += count }
-        tensorBytes += bytes
-        let budget = Self.maxExpansion * sourceBytes + Self.expansionSlack
-        guard tensorBytes <= budget else {
-            throw CheckpointError("tensor '\(name)' would take the checkpoint's tensors to \(tensorBytes) bytes from "
-                + "\(sourceBytes) bytes of storages and arrays; views or shared containers that repeat data this much "
-                + "(stride-0 views, one array under many names) are refused")
-        }
+    /// Counts a storage's bytes once, however many tensors are cut from it.
+    private mutating func noteStorage(_ key: String, bytes: Int) {
+        guard storageBytesSeen[key] == nil else { return }
+        storageBytesSeen[key] = bytes
+        storageTotal += bytes
     }
 
-    /// A numpy array: byte-swapped if big-endian, reordered if Fortran-ordered.
-    private func tensor(_ array: NumpyArray, name: String) throws -> CheckpointTensor {
+    /// Counts a tensor's bytes, refusing it when all tensors so far outgrow their storages' bound.
+    private mutating func noteTensor(_ name: String, shape: [Int], strides: [Int], dtype: DType) throws {
+        let limit = Self.viewExpansion * storageTotal + Self.viewSlack
+        let viewBytes = try tensorByteCount(shape, dtype, name: name)
+        guard tensorTotal + viewBytes <= limit else {
+            throw CheckpointError.tensor(name, .viewTooLarge(shape: shape, strides: strides, bytes: viewBytes,
+                                                             limit: max(0, limit - tensorTotal)))
+        }
+        tensorTotal += viewBytes
+    }
+
+    /// A numpy array: byte-swapped if big-endian, reordered if Fortran-ordered. An array object reached under many
+    /// names (memo references) counts once as storage but once per name as a tensor, as views do.
+    private mutating func tensor(_ array: NumpyArray, name: String, object: Int) throws -> CheckpointTensor {
         guard let numpyDType = array.dtype, var bytes = array.data else {
-            throw CheckpointError("numpy array '\(name)' was never given its state (shape, dtype, data)")
+            throw CheckpointError.tensor(name, .arrayWithoutState)
         }
         let dtype: DType
-        do { dtype = try numpyDType.dtype() } catch let error as CheckpointError {
-            throw CheckpointError("array '\(name)': \(error.reason)")
+        do { dtype = try numpyDType.dtype() } catch let problem as TensorProblem {
+            throw CheckpointError.tensor(name, problem)
         }
-        let count = try elementCount(array.shape, name: name)
-        guard bytes.count == count * dtype.size else {
-            throw CheckpointError("array '\(name)': shape \(array.shape) of \(numpyDType.code) needs \(count * dtype.size) bytes, "
-                + "the pickle holds \(bytes.count)")
+        let needed = try tensorByteCount(array.shape, dtype, name: name)
+        guard bytes.count == needed else {
+            throw CheckpointError.tensor(name, .byteCountMismatch(shape: array.shape, dtype: numpyDType.code, needed: needed,
+                                                                  stored: bytes.count))
         }
+        noteStorage("array #\(object)", bytes: bytes.count)
+        try noteTensor(name, shape: array.shape, strides: contiguousStrides(array.shape), dtype: dtype)
         if numpyDType.byteOrder == ">", dtype.size > 1 {
             var swapped = Data(bytes)
             swapped.withUnsafeMutableBytes { raw in

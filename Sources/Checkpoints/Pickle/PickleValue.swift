@@ -122,7 +122,7 @@ struct NumpyDType {
         case "i1": return .i8
         case "u1": return .u8
         case "b1": return .bool
-        default: throw CheckpointError("numpy dtype '\(code)' is not supported (supported: f4 f2 f8 i8 i4 i2 i1 u1 b1)")
+        default: throw TensorProblem.unsupportedNumpyDType(String(code.prefix(40)))
         }
     }
 }

@@ -41,16 +41,25 @@ struct Unpickler {
         objects.removeAll()
         while true {
             let offset = reader.position
+            guard !reader.isAtEnd else {
+                throw CheckpointError.malformedPickle(offset: offset, opcode: 0, .truncated(what: "the next opcode (no STOP)",
+                                                                                           needed: 1, remaining: 0))
+            }
             let opcode = try reader.u8("a pickle opcode")
             do {
                 if try step(opcode) { break }
-            } catch let error as CheckpointError {
-                throw error.reason.contains("pickle opcode") || error.reason.hasPrefix("refuses")
-                    ? error : CheckpointError("\(error.reason) (pickle opcode 0x\(String(opcode, radix: 16)) at offset \(offset))")
+            } catch let problem as PickleProblem {
+                throw CheckpointError.malformedPickle(offset: offset, opcode: opcode, problem)
+            } catch CheckpointError.truncated(let what, let needed, _, let remaining) {
+                throw CheckpointError.malformedPickle(offset: offset, opcode: opcode,
+                                                      .truncated(what: what, needed: needed, remaining: remaining))
+            } catch CheckpointError.unterminatedLine(let what, _) {
+                throw CheckpointError.malformedPickle(offset: offset, opcode: opcode, .unterminatedLine(what: what))
             }
+            // Everything else (refused globals, storage structure) already says what is wrong.
         }
         guard stack.count == 1, let root = stack.popLast() else {
-            throw CheckpointError("malformed pickle: STOP with \(stack.count) values on the stack instead of 1")
+            throw CheckpointError.malformedPickle(offset: reader.position - 1, opcode: 0x2E, .stopWithStack(values: stack.count))
         }
         return PickleGraph(root: root, objects: objects)
     }
@@ -60,7 +69,9 @@ struct Unpickler {
     /// Executes one opcode; true at STOP.
     private mutating func step(_ opcode: UInt8) throws -> Bool {
         switch opcode {
-        case 0x80: _ = try reader.u8("the protocol number")                          // PROTO
+        case 0x80:                                                                   // PROTO
+            let proto = Int(try reader.u8("the protocol number"))
+            guard proto <= 5 else { throw PickleProblem.unsupportedProtocol(proto) }
         case 0x95: _ = try reader.u64("a frame length")                              // FRAME (frames are just hints)
         case 0x2E: return true                                                       // STOP
         // Constants and numbers
@@ -84,8 +95,11 @@ struct Unpickler {
         case 0x8E: try push(.bytes(try reader.bytes(try length64())))                 // BINBYTES8
         case 0x96: try push(.bytes(try reader.bytes(try length64())))                 // BYTEARRAY8 (protocol 5)
         case 0x97, 0x98:
-            throw CheckpointError("pickle uses out-of-band buffers (protocol 5 NEXT_BUFFER), which a file cannot supply")
-        case 0x54: try push(.string(latin1(try reader.bytes(try reader.i32()))))      // BINSTRING (Python 2 str)
+            throw CheckpointError.refusedPickleFeature(.outOfBandBuffers)
+        case 0x54:                                                                   // BINSTRING (Python 2 str)
+            let n = try reader.i32("a BINSTRING length")
+            guard n >= 0 else { throw PickleProblem.negativeLength }
+            try push(.string(latin1(try reader.bytes(n))))
         case 0x55: try push(.string(latin1(try reader.bytes(Int(try reader.u8())))))  // SHORT_BINSTRING
         // Containers
         case 0x7D: try push(try new(.dict(PickleDict())))                            // EMPTY_DICT
@@ -93,7 +107,7 @@ struct Unpickler {
         case 0x29: try push(try new(.tuple([])))                                     // EMPTY_TUPLE
         case 0x8F: try push(try new(.list([])))                                      // EMPTY_SET (kept as a list)
         case 0x28:                                                                   // MARK
-            guard marks.count < Self.maxStack else { throw CheckpointError("too many nested MARKs") }
+            guard marks.count < Self.maxStack else { throw PickleProblem.limitExceeded(what: "MARK nesting", limit: Self.maxStack) }
             marks.append(stack.count)
         case 0x74: try push(try new(.tuple(try popMark())))                          // TUPLE
         case 0x85, 0x86, 0x87:                                                       // TUPLE1-3
@@ -111,7 +125,7 @@ struct Unpickler {
             try setItems([(key, value)], in: try top())
         case 0x75:                                                                   // SETITEMS
             let flat = try popMark()
-            guard flat.count % 2 == 0 else { throw CheckpointError("malformed pickle: SETITEMS with an odd number of values") }
+            guard flat.count % 2 == 0 else { throw PickleProblem.oddSetItems }
             try setItems(stride(from: 0, to: flat.count, by: 2).map { (flat[$0], flat[$0 + 1]) }, in: try top())
         // Stack and memo
         case 0x30: _ = try pop()                                                     // POP
@@ -131,7 +145,7 @@ struct Unpickler {
         case 0x93:                                                                   // STACK_GLOBAL
             let name = try pop(), module = try pop()
             guard case .string(let m) = module, case .string(let n) = name else {
-                throw CheckpointError("malformed pickle: STACK_GLOBAL needs two strings, got \(module.kind) and \(name.kind)")
+                throw PickleProblem.stackGlobalNeedsStrings(module: module.kind, name: name.kind)
             }
             try push(.global(try PickleGlobal.resolve(module: m, name: n)))
         case 0x69:                                                                   // INST: GLOBAL + call with MARK args
@@ -140,20 +154,20 @@ struct Unpickler {
             try push(try call(global, try popMark()))
         case 0x6F:                                                                   // OBJ: MARK class args...
             let items = try popMark()
-            guard case .global(let global)? = items.first else { throw CheckpointError("malformed pickle: OBJ without a class") }
+            guard case .global(let global)? = items.first else { throw PickleProblem.objWithoutClass }
             try push(try call(global, Array(items.dropFirst())))
         case 0x52, 0x81:                                                             // REDUCE, NEWOBJ
             let args = try pop(), callable = try pop()
             guard case .global(let global) = callable else {
-                throw CheckpointError("malformed pickle: cannot call a \(callable.kind)")
+                throw PickleProblem.cannotCall(describe(callable))
             }
-            guard let arguments = graph.sequence(args) else { throw CheckpointError("malformed pickle: call arguments are a \(args.kind)") }
+            guard let arguments = graph.sequence(args) else { throw PickleProblem.argumentsNotATuple(describe(args)) }
             try push(try call(global, arguments))
         case 0x92:                                                                   // NEWOBJ_EX (cls, args, kwargs)
             _ = try pop()
             let args = try pop(), callable = try pop()
             guard case .global(let global) = callable, let arguments = graph.sequence(args) else {
-                throw CheckpointError("malformed pickle: NEWOBJ_EX on a \(callable.kind)")
+                throw PickleProblem.cannotCall(describe(callable))
             }
             try push(try call(global, arguments))
         case 0x62:                                                                   // BUILD
@@ -164,10 +178,9 @@ struct Unpickler {
         case 0x50:                                                                   // PERSID (text id)
             try push(try persistent(.string(latin1(try reader.line()))))
         case 0x82, 0x83, 0x84:
-            throw CheckpointError("refuses pickle extension codes (EXT1/2/4): they name globals through the copyreg registry")
+            throw CheckpointError.refusedPickleFeature(.extensionCodes)
         default:
-            throw CheckpointError("unsupported pickle opcode 0x\(String(opcode, radix: 16)) at offset \(reader.position - 1); "
-                + "this is not a tensor checkpoint pickle")
+            throw PickleProblem.unsupportedOpcode
         }
         return false
     }
@@ -177,55 +190,55 @@ struct Unpickler {
     // MARK: Stack helpers
 
     private mutating func push(_ value: PickleValue) throws {
-        guard stack.count < Self.maxStack else { throw CheckpointError("pickle stack exceeds \(Self.maxStack) values") }
+        guard stack.count < Self.maxStack else { throw PickleProblem.limitExceeded(what: "the stack", limit: Self.maxStack) }
         stack.append(value)
     }
 
     private mutating func pop() throws -> PickleValue {
         guard stack.count > (marks.last ?? 0), let value = stack.popLast() else {
-            throw CheckpointError("malformed pickle: pops from an empty stack")
+            throw PickleProblem.emptyStack
         }
         return value
     }
 
     private mutating func pop(_ n: Int) throws -> [PickleValue] {
-        guard stack.count - (marks.last ?? 0) >= n else { throw CheckpointError("malformed pickle: needs \(n) values on the stack") }
+        guard stack.count - (marks.last ?? 0) >= n else { throw PickleProblem.needsValues(n) }
         defer { stack.removeLast(n) }
         return Array(stack.suffix(n))
     }
 
     private func top() throws -> PickleValue {
         guard stack.count > (marks.last ?? 0), let value = stack.last else {
-            throw CheckpointError("malformed pickle: needs a value on the stack")
+            throw PickleProblem.needsValues(1)
         }
         return value
     }
 
     private mutating func popMark() throws -> [PickleValue] {
-        guard let mark = marks.popLast() else { throw CheckpointError("malformed pickle: no MARK to pop to") }
+        guard let mark = marks.popLast() else { throw PickleProblem.noMark }
         defer { stack.removeSubrange(mark...) }
         return Array(stack[mark...])
     }
 
     private mutating func new(_ object: PickleObject) throws -> PickleValue {
-        guard objects.count < Self.maxObjects else { throw CheckpointError("pickle builds more than \(Self.maxObjects) objects") }
+        guard objects.count < Self.maxObjects else { throw PickleProblem.limitExceeded(what: "the object count", limit: Self.maxObjects) }
         objects.append(object)
         return .object(objects.count - 1)
     }
 
     private mutating func put(_ index: Int) throws {
-        guard memo.count < Self.maxMemo || memo[index] != nil else { throw CheckpointError("pickle memo exceeds \(Self.maxMemo) entries") }
+        guard memo.count < Self.maxMemo || memo[index] != nil else { throw PickleProblem.limitExceeded(what: "the memo", limit: Self.maxMemo) }
         memo[index] = try top()
     }
 
     private func get(_ index: Int) throws -> PickleValue {
-        guard let value = memo[index] else { throw CheckpointError("malformed pickle: memo entry \(index) was never stored") }
+        guard let value = memo[index] else { throw PickleProblem.memoMissing(index) }
         return value
     }
 
     private mutating func append(_ items: [PickleValue], to target: PickleValue) throws {
         guard case .object(let index) = target, case .list(var list) = objects[index] else {
-            throw CheckpointError("malformed pickle: APPEND to a \(graph.object(target)?.kind ?? target.kind)")
+            throw PickleProblem.appendTo(describe(target))
         }
         objects[index] = .list([])  // release the old copy so the append below does not copy the array
         list.append(contentsOf: items)
@@ -234,7 +247,7 @@ struct Unpickler {
 
     private mutating func setItems(_ pairs: [(PickleValue, PickleValue)], in target: PickleValue) throws {
         guard case .object(let index) = target, case .dict(var dict) = objects[index] else {
-            throw CheckpointError("malformed pickle: SETITEM on a \(graph.object(target)?.kind ?? target.kind)")
+            throw PickleProblem.setItemOn(describe(target))
         }
         objects[index] = .list([])
         for (key, value) in pairs { dict.set(key, value) }
@@ -251,20 +264,20 @@ struct Unpickler {
     private mutating func length64() throws -> Int {
         let n = try reader.u64("a length")
         guard n <= UInt64(reader.remaining) else {
-            throw CheckpointError("truncated: a \(n)-byte value at offset \(reader.position) but only \(reader.remaining) bytes remain")
+            throw PickleProblem.truncated(what: "a \(n)-byte value", needed: Int(clamping: n), remaining: reader.remaining)
         }
-        return Int(n)
+        return Int(truncatingIfNeeded: n)
     }
 
     /// LONG1/LONG4: little-endian two's complement of `n` bytes.
     private mutating func long(_ n: Int) throws -> PickleValue {
-        guard n >= 0 else { throw CheckpointError("malformed pickle: negative LONG length") }
+        guard n >= 0 else { throw PickleProblem.negativeLength }
         let bytes = try reader.bytes(n, "a long integer")
         if n == 0 { return .int(0) }
         guard n <= 8 else { return .bigInt(bytes) }
         var value: UInt64 = 0
         for (i, byte) in bytes.enumerated() { value |= UInt64(byte) << (8 * UInt64(i)) }
-        if n < 8, bytes.last! & 0x80 != 0 { value |= ~UInt64(0) << (8 * UInt64(n)) }  // sign-extend
+        if n < 8, let top = bytes.last, top & 0x80 != 0 { value |= ~UInt64(0) << (8 * UInt64(n)) }  // sign-extend
         return .int(Int(Int64(bitPattern: value)))
     }
 
@@ -273,17 +286,17 @@ struct Unpickler {
         if text == "00" { return .bool(false) }
         if text == "01" { return .bool(true) }
         if text.hasSuffix("L") { text.removeLast() }
-        guard let value = Int(text) else { throw CheckpointError("malformed pickle: '\(text)' is not an integer") }
+        guard let value = Int(text) else { throw PickleProblem.notAnInteger(text) }
         return .int(value)
     }
 
     private func textIndex(_ line: Data) throws -> Int {
-        guard let value = Int(latin1(line)), value >= 0 else { throw CheckpointError("malformed pickle: bad memo index") }
+        guard let value = Int(latin1(line)), value >= 0 else { throw PickleProblem.badMemoIndex }
         return value
     }
 
     private func utf8(_ bytes: Data) throws -> String {
-        guard let string = String(data: bytes, encoding: .utf8) else { throw CheckpointError("malformed pickle: string is not UTF-8") }
+        guard let string = String(data: bytes, encoding: .utf8) else { throw PickleProblem.notUTF8 }
         return string
     }
 
@@ -297,7 +310,9 @@ struct Unpickler {
             var dict = PickleDict()
             if let pairs = args.first.flatMap({ graph.sequence($0) }) {
                 for pair in pairs {
-                    guard let kv = graph.sequence(pair), kv.count == 2 else { throw CheckpointError("\(name): items must be pairs") }
+                    guard let kv = graph.sequence(pair), kv.count == 2 else {
+                        throw PickleProblem.badArguments(global: name, expected: "(key, value) pairs", got: describe(pair))
+                    }
                     dict.set(kv[0], kv[1])
                 }
             }
@@ -310,64 +325,69 @@ struct Unpickler {
             // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
             guard args.count >= 4, case .storage(let storage)? = graph.object(args[0]), case .int(let offset) = args[1],
                   let shape = ints(args[2]), let strides = ints(args[3]) else {
-                throw CheckpointError("\(name): expected (storage, offset, size, stride, ...), got (\(args.map(describe).joined(separator: ", ")))")
+                throw PickleProblem.badArguments(global: name, expected: "(storage, offset, size, stride, ...)",
+                                                 got: "(" + args.prefix(8).map(describe).joined(separator: ", ") + ")")
             }
             return try new(.tensor(TensorRef(storage: storage, offset: offset, shape: shape, strides: strides)))
         case .rebuildParameter:
-            guard let data = args.first, case .tensor? = graph.object(data) else { throw CheckpointError("\(name): expected a tensor") }
+            guard let data = args.first, case .tensor? = graph.object(data) else {
+                throw PickleProblem.badArguments(global: name, expected: "a tensor", got: args.first.map(describe) ?? "nothing")
+            }
             return data
         case .storageType:
-            throw CheckpointError("\(name) is only valid inside a persistent id, not called")
+            throw PickleProblem.onlyInsidePersistentId(global: name)
         case .numpyReconstruct:
             guard case .global(.numpyNDArray)? = args.first else {
-                throw CheckpointError("\(name): only numpy.ndarray can be reconstructed, got \(args.first.map(describe) ?? "nothing")")
+                throw PickleProblem.badArguments(global: name, expected: "numpy.ndarray", got: args.first.map(describe) ?? "nothing")
             }
             return try new(.ndarray(NumpyArray()))
         case .numpyNDArray:
-            throw CheckpointError("numpy.ndarray is only valid as an argument of _reconstruct")
+            throw PickleProblem.onlyInsidePersistentId(global: name)
         case .numpyDType:
-            guard case .string(let code)? = args.first else { throw CheckpointError("\(name): expected a type code string") }
+            guard case .string(let code)? = args.first else {
+                throw PickleProblem.badArguments(global: name, expected: "a type code string", got: args.first.map(describe) ?? "nothing")
+            }
             return try new(.numpyDType(NumpyDType(code: code)))
         case .numpyScalar:
             // scalar(dtype, bytes): a 0-d array.
             guard args.count == 2, case .numpyDType(let dtype)? = graph.object(args[0]), case .bytes(let bytes) = args[1] else {
-                throw CheckpointError("\(name): expected (dtype, bytes)")
+                throw PickleProblem.badArguments(global: name, expected: "(dtype, bytes)", got: "\(args.count) arguments")
             }
             return try new(.ndarray(NumpyArray(shape: [], dtype: dtype, isFortranOrder: false, data: bytes)))
         case .numpyFromBuffer:
             // _frombuffer(buffer, dtype, shape, order)
             guard args.count == 4, case .bytes(let bytes) = args[0], case .numpyDType(let dtype)? = graph.object(args[1]),
                   let shape = ints(args[2]), case .string(let order) = args[3] else {
-                throw CheckpointError("\(name): expected (buffer, dtype, shape, order)")
+                throw PickleProblem.badArguments(global: name, expected: "(buffer, dtype, shape, order)", got: "\(args.count) arguments")
             }
             return try new(.ndarray(NumpyArray(shape: shape, dtype: dtype, isFortranOrder: order == "F", data: bytes)))
         case .codecsEncode:
             // Protocol-2 pickles spell bytes as _codecs.encode(text, 'latin1').
             guard args.count == 2, case .string(let text) = args[0], case .string(let encoding) = args[1],
                   ["latin1", "latin-1", "iso-8859-1"].contains(encoding.lowercased()) else {
-                throw CheckpointError("\(name): only (str, 'latin1') is supported")
+                throw PickleProblem.badArguments(global: name, expected: "(str, 'latin1')", got: "\(args.count) arguments")
             }
-            guard let bytes = text.data(using: .isoLatin1) else { throw CheckpointError("\(name): text is not latin-1") }
+            guard let bytes = text.data(using: .isoLatin1) else { throw PickleProblem.notLatin1 }
             return .bytes(bytes)
         }
     }
 
     /// BUILD: sets an object's state (numpy arrays and dtypes); dict attributes and tensor state are ignored.
     private mutating func build(_ target: PickleValue, state: PickleValue) throws {
-        guard case .object(let index) = target else { throw CheckpointError("malformed pickle: BUILD on a \(target.kind)") }
+        guard case .object(let index) = target else { throw PickleProblem.buildOn(target.kind) }
         switch objects[index] {
         case .ndarray(var array):
             // (version, shape, dtype, is_fortran, data) or the 4-item form without version.
             guard var items = graph.sequence(state), items.count == 5 || items.count == 4 else {
-                throw CheckpointError("numpy array state is not a 4- or 5-tuple")
+                throw PickleProblem.numpyArrayState("not a 4- or 5-tuple")
             }
             if items.count == 5 { items.removeFirst() }
             guard let shape = ints(items[0]), case .numpyDType(let dtype)? = graph.object(items[1]) else {
-                throw CheckpointError("numpy array state: expected (shape, dtype, ...)")
+                throw PickleProblem.numpyArrayState("expected (shape, dtype, ...)")
             }
-            guard case .bool(let fortran) = items[2] else { throw CheckpointError("numpy array state: fortran flag is not a bool") }
+            guard case .bool(let fortran) = items[2] else { throw PickleProblem.numpyArrayState("the fortran flag is not a bool") }
             guard case .bytes(let bytes) = items[3] else {
-                throw CheckpointError("numpy array state: data is a \(items[3].kind), not bytes (object arrays are not supported)")
+                throw PickleProblem.numpyArrayState("data is a \(items[3].kind), not bytes (object arrays are not supported)")
             }
             array.shape = shape
             array.dtype = dtype
@@ -383,13 +403,13 @@ struct Unpickler {
         case .dict, .tensor:
             break  // OrderedDict._metadata and tensor/parameter state carry nothing a reader needs
         default:
-            throw CheckpointError("malformed pickle: BUILD on a \(objects[index].kind)")
+            throw PickleProblem.buildOn(objects[index].kind)
         }
     }
 
     private mutating func persistent(_ pid: PickleValue) throws -> PickleValue {
         guard let persistentLoad else {
-            throw CheckpointError("pickle refers to external storage (persistent id) but is not part of a PyTorch checkpoint")
+            throw PickleProblem.persistentIdWithoutStorages
         }
         return try new(try persistentLoad(pid, graph))
     }

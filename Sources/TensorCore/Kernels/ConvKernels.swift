@@ -3,8 +3,9 @@
 
 /// Which algorithm computes a convolution (and the input gradient of one, itself a convolution).
 public enum ConvAlgorithm: String, CaseIterable, Sendable {
-    /// Winograd F(2x2, 3x3) for 3x3 stride-1 single-group convolutions with 16 or more channels in and out
-    /// (2.25x fewer multiplications), the direct implicit-im2col GEMM for everything else.
+    /// Winograd F(2x2, 3x3) for 3x3 stride-1 single-group convolutions with 16 or more input channels
+    /// (2.25x fewer multiplications), the direct implicit-im2col GEMM for everything else. The choice depends on
+    /// the layer, never on how many of its output channels are computed or on the batch.
     case automatic = "auto"
     /// Always the direct implicit-im2col GEMM (the reference the Winograd path is tested against).
     case direct
@@ -33,7 +34,7 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
                              padLeft: padding, outH: span(height), outW: span(width))
         // The input gradient is itself a convolution only on the flipped-kernel path (see ConvKernels.inputGrad).
         let computed = inputGradient && ConvKernels.inputGradIsFlippedConv(g) ? ConvKernels.flippedGeometry(g) : g
-        guard Winograd.runs(computed) else { return g.macs }
+        guard Winograd.runs(layer: g) else { return g.macs }
         let (rows, cols) = Winograd.tiles(computed)
         return computed.batch * computed.outChannels * computed.inChannels * 16 * rows * cols
     }
@@ -64,7 +65,7 @@ enum ConvKernels {
         let kg = g.kg, og = g.og, plane = g.outPlane
         if plane == 0 || og == 0 || g.batch == 0 { return }
         if kg == 0 { fillBiasOnly(g, bias: bias, relu: relu, y: y); return }
-        if Winograd.runs(g) {
+        if Winograd.runs(layer: g) {
             let u = TransformedWeightCache.transformed(source, outputs: g.outChannels, channels: g.inChannels, flipped: false) {
                 Winograd.transformWeights(w, outputs: g.outChannels, channels: g.inChannels, into: $0)
             }
@@ -72,11 +73,12 @@ enum ConvKernels {
             return
         }
         let perGroup = PackedA.count(m: og, k: kg)
+        let kBlock = GEMM.convKBlock(kernelArea: g.kh * g.kw)
         withAlignedScratch(perGroup * g.groups) { aBuf in
             var packs: [PackedA] = []
             for gi in 0..<g.groups {
                 packs.append(PackedA.pack(m: og, k: kg, w + gi * og * kg, rowStride: kg, colStride: 1,
-                                          into: aBuf + gi * perGroup))
+                                          into: aBuf + gi * perGroup, kBlock: kBlock))
             }
             // Pixels of all images form one axis (q = n * plane + p), so small planes (13x13, 14x14) fill whole
             // GEMM.nr-column strips; a strip that straddles two images is stored through a small tile.
@@ -94,7 +96,7 @@ enum ConvKernels {
                 Parallel.forEach(items * oChunks) { item in
                     let oc = item % oChunks, rest = item / oChunks
                     let blk = rest % blocks, gi = rest / blocks
-                    let panels = (oc * panelsPer)..<min(mPanels, (oc + 1) * panelsPer)
+                    let panels = GEMM.chunk(oc, size: panelsPer, of: mPanels)
                     if panels.isEmpty { return }
                     let q0 = blk * pixelBlock, width = min(pixelBlock, total - q0)
                     let strips = (width + nr - 1) / nr
@@ -110,11 +112,11 @@ enum ConvKernels {
                     // The im2col block is packed k-major, one row of `ldb` floats per k: whole pixel runs are
                     // gathered in one go, and the micro-kernel reads its strips in place.
                     let ldb = GEMM.blockRowStride(width)
-                    withAlignedScratch(GEMM.kc * ldb + mr * nr) { scratch in
-                        let bBuf = scratch, tile = scratch + GEMM.kc * ldb
+                    withAlignedScratch(kBlock * ldb + mr * nr) { scratch in
+                        let bBuf = scratch, tile = scratch + kBlock * ldb
                         var k0 = 0
                         while k0 < kg {
-                            let kcLen = min(GEMM.kc, kg - k0)
+                            let kcLen = min(kBlock, kg - k0)
                             forEachImageRun { n, p, count, col in
                                 Im2col.gather(g, x + (n * g.inChannels + gi * g.cg) * g.inPlane, k0: k0, k1: k0 + kcLen,
                                               p0: p, width: count, bBuf + col, ld: ldb, zeroTail: false)
@@ -211,7 +213,7 @@ enum ConvKernels {
     private static func inputGradByFlippedConv(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                                dx: UnsafeMutablePointer<Float>, source: [Float]?) {
         let flipped = flippedGeometry(g)
-        if Winograd.runs(flipped) {
+        if Winograd.runs(layer: g) {   // the layer's rule: the same path whatever the restricted channel count
             let u = TransformedWeightCache.transformed(source, outputs: g.inChannels, channels: g.outChannels, flipped: true) { u in
                 withAlignedScratch(g.inChannels * g.og * g.kh * g.kw) { wf in
                     flipWeights(g, w, into: wf)

@@ -19,6 +19,18 @@ enum GEMM {
 
     static func roundUp(_ v: Int, _ m: Int) -> Int { (v + m - 1) / m * m }
 
+    /// Chunk `index` of `0 ..< count` cut into chunks of `size`: empty once past the end (ceil-sized chunks can
+    /// leave the last ones with nothing, e.g. 5 panels in 4 chunks of 2).
+    static func chunk(_ index: Int, size: Int, of count: Int) -> Range<Int> {
+        min(count, index * size)..<min(count, (index + 1) * size)
+    }
+
+    /// The k-block depth of a convolution whose k axis is (channel, kernel tap): whole channels per block, about
+    /// `kc` deep. Blocks are summed one after another, so a channel split between two blocks would round
+    /// differently from the same channel inside one; with whole channels per block, the channels that are zero
+    /// for an image (the other filters of a restricted conv's input gradient) never change its bits.
+    static func convKBlock(kernelArea: Int) -> Int { kernelArea >= kc ? kernelArea : (kc / kernelArea) * kernelArea }
+
     /// A row stride (floats) for a k-major B block `width` columns wide: rounded up to whole strips, plus one
     /// cache line when needed so rows start on an odd number of cache lines (even strides alias L1 sets).
     static func blockRowStride(_ width: Int) -> Int {
@@ -73,15 +85,16 @@ struct PackedA {
 
     /// Packs A[i, j] = a[i * rowStride + j * colStride] for i < m, j < k into `into`
     /// (capacity `PackedA.count(m:k:)`).
+    /// `kBlock` is the depth of the k blocks the caller will multiply (`panel(k0:kcLen:panel:)`).
     static func pack(m: Int, k: Int, _ a: UnsafePointer<Float>, rowStride: Int, colStride: Int,
-                     into dst: UnsafeMutablePointer<Float>) -> PackedA {
+                     into dst: UnsafeMutablePointer<Float>, kBlock: Int = GEMM.kc) -> PackedA {
         let mr = GEMM.mr
         let mPad = GEMM.roundUp(m, mr)
-        let panels = mPad / mr, kBlocks = (k + GEMM.kc - 1) / GEMM.kc
+        let panels = mPad / mr, kBlocks = (k + kBlock - 1) / kBlock
         // Parallel over (k block, panel) when large: the weights of a deep conv are ~10 MB, repacked every call.
         let pack = { (item: Int) in
-            let k0 = (item / panels) * GEMM.kc, p = item % panels
-            let kcLen = min(GEMM.kc, k - k0)
+            let k0 = (item / panels) * kBlock, p = item % panels
+            let kcLen = min(kBlock, k - k0)
             do {
                 let out = dst + k0 * mPad + p * mr * kcLen
                 for r in 0..<mr {
@@ -284,7 +297,7 @@ extension GEMM {
             let panelsPerChunk = (mPanels + rowChunks - 1) / rowChunks
             Parallel.forEach(colBlocks * rowChunks) { item in
                 let jb = item / rowChunks, rc = item % rowChunks
-                let panels = (rc * panelsPerChunk)..<min(mPanels, (rc + 1) * panelsPerChunk)
+                let panels = chunk(rc, size: panelsPerChunk, of: mPanels)
                 if panels.isEmpty { return }
                 let j0 = jb * nc, width = min(nc, n - j0)
                 withAlignedScratch(kc * roundUp(width, nr)) { bBuf in

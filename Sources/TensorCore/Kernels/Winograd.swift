@@ -13,15 +13,25 @@
 // bit-identical on any thread count.
 
 enum Winograd {
-    /// Whether `g` is a convolution this path computes: 3x3, stride 1, no dilation, one group, and enough
-    /// channels that the transforms cost little next to the products.
-    static func isEligible(_ g: ConvGeometry) -> Bool {
-        g.kh == 3 && g.kw == 3 && g.stride == 1 && g.dilation == 1 && g.groups == 1
-            && g.inChannels >= 16 && g.outChannels >= 16 && g.outH >= 2 && g.outW >= 2
+    /// Whether this path can compute `g` at all: 3x3, stride 1, no dilation, one group (any channel counts).
+    static func canCompute(_ g: ConvGeometry) -> Bool {
+        g.kh == 3 && g.kw == 3 && g.stride == 1 && g.dilation == 1 && g.groups == 1 && g.outH >= 1 && g.outW >= 1
     }
 
-    /// Whether `g` is computed by this path now: eligible, and the algorithm in force is `.automatic`.
-    static func runs(_ g: ConvGeometry) -> Bool { ConvAlgorithm.current == .automatic && isEligible(g) }
+    /// Whether the convolution layer `layer` (its forward geometry) runs on this path, forward and input gradient
+    /// alike: computable, outputs of at least 2x2, and at least 16 input channels, so the transforms cost little next
+    /// to the products.
+    ///
+    /// The rule reads only what the layer and the image size fix, never the number of output channels a call
+    /// computes: the engine computes only a batch's filters at its last conv, and a filter's bits must not depend on
+    /// how many filters share its batch. (The input gradient's own input is that restricted channel count, so its
+    /// dispatch follows the layer's forward geometry too.)
+    static func isEligible(layer g: ConvGeometry) -> Bool {
+        canCompute(g) && g.inChannels >= 16 && g.outH >= 2 && g.outW >= 2
+    }
+
+    /// Whether `layer` is computed by this path now: eligible, and the algorithm in force is `.automatic`.
+    static func runs(layer g: ConvGeometry) -> Bool { ConvAlgorithm.current == .automatic && isEligible(layer: g) }
 
     /// Tiles (2x2 output blocks) per image row and column.
     static func tiles(_ g: ConvGeometry) -> (rows: Int, cols: Int) { ((g.outH + 1) / 2, (g.outW + 1) / 2) }
@@ -39,7 +49,7 @@ enum Winograd {
     /// `u` holds the transformed weights (`TransformedWeights` of w, O x C).
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, u: TransformedWeights,
                         bias: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>) {
-        precondition(isEligible(g), "Winograd.forward: not a 3x3 stride-1 single-group convolution: \(g)")
+        precondition(canCompute(g), "Winograd.forward: not a 3x3 stride-1 single-group convolution: \(g)")
         let channels = g.inChannels, outputs = g.outChannels
         precondition(u.outputs == outputs && u.channels == channels,
                      "Winograd.forward: weights transformed for \(u.outputs) x \(u.channels) channels, convolution has \(outputs) x \(channels)")
@@ -66,7 +76,7 @@ enum Winograd {
         }
         /// GEMMs and output transform of one (block, output-channel chunk) from its transformed input v.
         func multiplyAndStore(block: Int, chunk: Int, v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>) {
-            let panels = (chunk * panelsPer)..<min(mPanels, (chunk + 1) * panelsPer)
+            let panels = GEMM.chunk(chunk, size: panelsPer, of: mPanels)
             if panels.isEmpty { return }
             let (t0, width, paddedWidth) = tileRange(block)
             var p0 = panels.lowerBound

@@ -1,4 +1,5 @@
 import Foundation
+import ImageIO
 
 /// An experiment as its config file states it: every key optional but `layers`, defaults filled in.
 ///
@@ -103,8 +104,12 @@ extension ExperimentConfig {
     /// Reads and checks a config file; the experiment's name defaults to the file's stem.
     public static func load(_ url: URL, displayName: String? = nil) throws -> ExperimentConfig {
         let file = displayName ?? url.path
-        guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
-            throw ExperimentError(file: file, reason: "cannot read this config (missing, or not UTF-8 text)")
+        let bytes: [UInt8]
+        do { bytes = try FileReading.bytes(of: url, limit: FileReading.textLimit) } catch let error as FileReadError {
+            throw ExperimentError(file: file, reason: "cannot read this config: \(error.reason)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ExperimentError(file: file, reason: "cannot read this config: it is not UTF-8 text")
         }
         return try parse(text, file: file, defaultName: url.deletingPathExtension().lastPathComponent)
     }
@@ -148,7 +153,7 @@ extension ExperimentConfig {
             case "featuremaps": config.featuremaps = try r.featureMaps(value)
             case "patches": config.patches = try r.patches(value)
             case "batch": config.batch = try r.integer(value, key: key, min: 1)
-            case "threads": config.threads = try r.integer(value, key: key, min: 1)
+            case "threads": config.threads = try r.integer(value, key: key, min: 1, max: 1024)
             default: break  // unknown keys were refused by `object`
             }
         }
@@ -207,11 +212,12 @@ struct ConfigReader {
         }
     }
 
-    func integer(_ value: JSON5Value, key: String, min: Int) throws -> Int {
-        guard case let .number(v, text) = value, v == v.rounded(), abs(v) < 1e15 else {
+    func integer(_ value: JSON5Value, key: String, min: Int, max: Int = Int(1e15)) throws -> Int {
+        guard case let .number(v, text) = value, v.isFinite, v == v.rounded(), abs(v) < 1e15 else {
             throw error("'\(key)' must be a whole number, found \(value.kindName)")
         }
         guard Int(v) >= min else { throw error("'\(key)' must be at least \(min), found \(text)") }
+        guard Int(v) <= max else { throw error("'\(key)' must be at most \(max), found \(text)") }
         return Int(v)
     }
 
@@ -252,10 +258,10 @@ struct ConfigReader {
             let r = at(line)
             switch key {
             case "size": out.size = try r.integer(v, key: "overrides.size", min: 16)
-            case "steps": out.steps = try r.integer(v, key: "overrides.steps", min: 1)
+            case "steps": out.steps = try r.integer(v, key: "overrides.steps", min: 1, max: 1_000_000)
             default:
                 let lr = try r.number(v, key: "overrides.lr")
-                guard lr > 0 else { throw r.error("'overrides.lr' must be positive, found \(lr)") }
+                guard lr > 0, lr.isFinite, Float(lr).isFinite else { throw r.error("'overrides.lr' must be positive and finite, found \(lr)") }
                 out.lr = Float(lr)
             }
         }
@@ -270,7 +276,7 @@ struct ConfigReader {
             case "layers": layers = try r.strings(v, key: "featuremaps.layers")
             case "photo": photo = try r.string(v, key: "featuremaps.photo")
             case "size": size = try r.integer(v, key: "featuremaps.size", min: 16)
-            default: tile = try r.integer(v, key: "featuremaps.tile", min: 8)
+            default: tile = try r.integer(v, key: "featuremaps.tile", min: 8, max: 512)
             }
         }
         guard let layers, let photo else { throw error("'featuremaps' needs both 'layers' and 'photo'") }
@@ -283,11 +289,11 @@ struct ConfigReader {
         for (key, v, line) in try object(value, context: "'patches'", known: known, line: line ?? 1) {
             let r = at(line)
             switch key {
-            case "top": out.top = try r.integer(v, key: "patches.top", min: 1)
+            case "top": out.top = try r.integer(v, key: "patches.top", min: 1, max: 1000)
             case "perImage": out.perImage = try r.integer(v, key: "patches.perImage", min: 1)
             case "layers": out.layers = try r.strings(v, key: "patches.layers")
             case "imagesPerUnit": out.imagesPerUnit = try r.integer(v, key: "patches.imagesPerUnit", min: 1)
-            default: out.cropSize = try r.integer(v, key: "patches.cropSize", min: 8)
+            default: out.cropSize = try r.integer(v, key: "patches.cropSize", min: 8, max: 512)
             }
         }
         return out

@@ -44,6 +44,18 @@ public struct ExperimentPlan {
             return preset
         }
         self.presets = presets
+        // Every filter unit's size must reach its layer in every octave and fit the memory budget.
+        if config.outputs.contains(.filters) {
+            for layer in config.layers {
+                for preset in presets {
+                    let batch = min(config.batch, filters[layer]?.count ?? 1)
+                    _ = try wrap("overrides.size") {
+                        try VisualizationJob(network: network, layer: layer, filters: Array((filters[layer] ?? [0]).prefix(batch)),
+                                             preset: preset, seed: 0, batchSize: batch, sizeSetting: "overrides.size")
+                    }
+                }
+            }
+        }
 
         let photoFolder = ExperimentPlan.resolvePhotoFolder(config.photos)
         self.photoFolder = photoFolder
@@ -57,7 +69,10 @@ public struct ExperimentPlan {
         }
         let photos = self.photos
         if needsPhotos, let maps = config.featuremaps {
-            for layer in maps.layers { _ = try wrap("featuremaps.layers") { try network.layerIndex(layer) } }
+            for layer in maps.layers {
+                _ = try wrap("featuremaps.layers") { try network.layerIndex(layer) }
+                try wrap("featuremaps.size") { try FeatureMaps.checkSize(network: network, layer: layer, size: maps.size, setting: "featuremaps.size") }
+            }
             let photo = ExperimentPlan.photoURL(maps.photo, folder: photoFolder)
             guard FileManager.default.fileExists(atPath: photo.path) else {
                 throw fail("'featuremaps.photo': \(photo.path) does not exist (a name inside \(photoFolder.path), or a path)")
@@ -109,7 +124,8 @@ public struct ExperimentPlan {
     /// The tensor a layer's scores and patches are read from: the conv's post-ReLU output (its own name for
     /// anything else), as the visualisation engine scores it.
     public func scoreLayer(_ layer: String) throws -> String {
-        let job = try VisualizationJob(network: network, layer: layer, filters: [0], preset: presets.first ?? .standard, seed: 0)
+        let job = try VisualizationJob(network: network, layer: layer, filters: [0], preset: presets.first ?? .standard, seed: 0,
+                                       sizeSetting: "overrides.size")
         return network.layerName(try network.layerIndex(job.taps.score))
     }
 

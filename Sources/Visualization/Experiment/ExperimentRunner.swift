@@ -139,8 +139,9 @@ public final class ExperimentRunner {
     private func computeFilters(_ unit: WorkUnit, layer: String, preset: Preset, seed: UInt64, filters: [Int],
                                 fingerprint: String, onStep: (Int, Int) -> Void) throws -> UnitRecord {
         let job = try VisualizationJob(network: plan.network, layer: layer, filters: filters, preset: preset, seed: seed,
-                                       batchSize: filters.count)
+                                       batchSize: filters.count, sizeSetting: "overrides.size")
         let results = try network { try job.run(onStep: onStep) }
+        try FilterResult.requireFiniteScores(results, layer: layer)
         let images = results.map { Image(tensor: reshape($0.rgb, [1] + $0.rgb.shape)) }
         // The peak is measured on the saved 8-bit image, the same tensor the patch search reads.
         let scoreIndex = try plan.network.layerIndex(job.taps.score)

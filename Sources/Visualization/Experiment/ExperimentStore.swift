@@ -1,4 +1,5 @@
 import Checkpoints
+import FileOutput
 import Foundation
 import ImageIO
 
@@ -23,7 +24,7 @@ public struct ExperimentStore {
             return SHA256.hex(of: existing)
         }
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try writeAtomically(bytes, to: target)
+        try AtomicFile.write(bytes, to: target)
         return SHA256.hex(of: Data(bytes))
     }
 

@@ -10,12 +10,19 @@ public enum FeatureMaps {
         try Image(contentsOf: photo).rgb().resizeShorterSide(to: size).centerCrop(width: size, height: size)
     }
 
-    /// The layer's output (1, C, H, W) for `input`.
-    public static func activations(network: Network, layer: String, input: Image) throws -> Tensor {
+    /// Refuses a `size` too small to reach `layer` or too large for the memory budget (`setting` names it).
+    public static func checkSize(network: Network, layer: String, size: Int, setting: String) throws {
         let index = try network.layerIndex(layer)
         guard !network.architecture.layers.prefix(index + 1).contains(where: { isFlat($0.kind) }) else {
             throw VisualizationError.badSetting("feature maps: \(layer) is not a spatial layer (pick a conv, relu or pool layer)")
         }
+        try network.checkInputSize(SizeSetting(name: setting, value: size, range: 16...Architecture.largestSide), layer: layer)
+    }
+
+    /// The layer's output (1, C, H, W) for `input`.
+    public static func activations(network: Network, layer: String, input: Image) throws -> Tensor {
+        try checkSize(network: network, layer: layer, size: min(input.width, input.height), setting: "the input size")
+        let index = try network.layerIndex(layer)
         return GradMode.withoutGrad { network.forward(input.tensor(.unit), to: index) }
     }
 

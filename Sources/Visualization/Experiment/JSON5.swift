@@ -45,8 +45,9 @@ public struct JSON5Parser {
     private let file: String
     private var position = 0
     private var line = 1
-    /// Objects and lists open around the current value; bounded so a hostile file cannot overflow the stack.
     private var depth = 0
+    /// Objects and lists nest at most this deep: the parser recurses per level, so a deeper file (50,000 levels
+    /// overflowed the stack) is refused long before the stack runs out. Configs nest 3 levels.
     public static let maxDepth = 256
 
     /// Parses `text` (from `file`, named in errors) into one value; anything after it but comments is an error.
@@ -103,11 +104,11 @@ public struct JSON5Parser {
         guard let c = current else { throw error("the file ends where a value was expected") }
         switch c {
         case "{", "[":
-            guard depth < Self.maxDepth else {
-                throw error("the value nests deeper than \(Self.maxDepth) levels of {} and []; a config needs a few")
-            }
             depth += 1
             defer { depth -= 1 }
+            guard depth <= Self.maxDepth else {
+                throw error("objects and lists nest more than \(Self.maxDepth) levels deep here; a config needs only a few")
+            }
             return c == "{" ? try parseObject() : try parseArray()
         case "\"", "'": return .string(try parseString())
         case "-", "0"..."9": return try parseNumber()

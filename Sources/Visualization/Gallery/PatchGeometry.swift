@@ -60,32 +60,6 @@ struct ViewGeometry: Equatable {
 func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
 func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }
 
-/// The spatial size of module `index`'s output for an `height` x `width` input (nil when a window would be
-/// empty), from the layers' own kernel/stride/padding, as PyTorch computes it.
-func spatialSize(of layers: [Layer], through index: Int, height: Int, width: Int) -> (height: Int, width: Int)? {
-    var (h, w) = (height, width)
-    for layer in layers.prefix(index + 1) {
-        switch layer.kind {
-        case let .conv(_, _, k, s, p, d):
-            let e = d * (k - 1) + 1
-            guard h + 2 * p >= e, w + 2 * p >= e else { return nil }
-            (h, w) = ((h + 2 * p - e) / s + 1, (w + 2 * p - e) / s + 1)
-        case let .maxPool(k, s, p, ceilMode):
-            func out(_ n: Int) -> Int {
-                let span = n + 2 * p - k
-                if span < 0 { return 0 }
-                var o = (ceilMode ? (span + s - 1) / s : span / s) + 1
-                if ceilMode && (o - 1) * s >= n + p { o -= 1 }
-                return o
-            }
-            (h, w) = (out(h), out(w))
-        default: break
-        }
-        if h < 1 || w < 1 { return nil }
-    }
-    return (h, w)
-}
-
 /// Whether module `index` still has a spatial map (before any adaptive pool, flatten or linear layer).
 func isSpatial(_ layers: [Layer], _ index: Int) -> Bool {
     !layers.prefix(index + 1).contains { layer in

@@ -48,12 +48,23 @@ public enum PatchSearch {
             // Symbolic links to files count (the walker does not descend into linked folders).
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue else { continue }
-            guard let handle = try? FileHandle(forReadingFrom: url) else { continue }
-            let head = (try? handle.read(upToCount: 8)) ?? nil
-            try? handle.close()
-            if let head, ImageFormat.detect([UInt8](head)) != nil { found.append(url.standardizedFileURL) }
+            // A FIFO or device is never opened (that could block forever); one named like a photo is listed, so the
+            // search reports it as skipped ("not a regular file") instead of ignoring it silently.
+            if FileReading.specialKind(atPath: url.path) != nil {
+                if ["jpg", "jpeg", "png"].contains(url.pathExtension.lowercased()) { found.append(url.standardizedFileURL) }
+                continue
+            }
+            guard let head = try? FileReading.head(of: url, count: 8) else { continue }
+            if ImageFormat.detect(head) != nil { found.append(url.standardizedFileURL) }
         }
         return found.sorted { $0.path < $1.path }
+    }
+
+    /// Checks a search request (layers, filters, settings, and every scale against each layer and the memory
+    /// budget) without reading any photo.
+    public static func validate(network: Network, layers: [String], settings: PatchSearchSettings,
+                                filters: [String: [Int]]? = nil) throws {
+        _ = try SearchPlan(network: network, layers: layers, settings: settings, filters: filters)
     }
 
     // MARK: Search
@@ -209,12 +220,12 @@ public enum PatchSearch {
     /// The file's RGB pixels as the search sees them (EXIF orientation applied, alpha over white, gray to RGB)
     /// and the sha256 of its bytes.
     static func decodeForSearch(_ url: URL) throws -> (Image, String) {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ImageError(file: url.path, kind: .unreadable, reason: "cannot read (\(error.localizedDescription))")
+        let data: [UInt8]
+        do { data = try FileReading.bytes(of: url, limit: FileReading.imageLimit) } catch let error as FileReadError {
+            throw ImageError(file: url.path, kind: .unreadable, reason: error.reason)
         }
-        let decoded = try Image.decode([UInt8](data), name: url.path, options: DecodeOptions(alpha: .composite(over: .white)))
-        return (decoded.image.rgb(), SHA256.hex(of: data))
+        let decoded = try Image.decode(data, name: url.path, options: DecodeOptions(alpha: .composite(over: .white)))
+        return (decoded.image.rgb(), SHA256.hex(of: Data(data)))
     }
 
     /// One view's tapped maps: which image and scale, and per tapped module the (C, H, W) maps at an offset
@@ -324,8 +335,9 @@ struct SearchPlan {
             if let bad = chosen.first(where: { $0 < 0 || $0 >= channels }) {
                 throw ModelError.filterOutOfRange(String(bad), layer: name, channels: channels)
             }
-            for scale in settings.scales where spatialSize(of: network.architecture.layers, through: module, height: scale, width: scale) == nil {
-                throw PatchSearchError.inputTooSmall(layer: name, scale: scale)
+            // The whole photo at each scale: its shorter side must reach the layer, and a square of it fit the budget.
+            for scale in settings.scales {
+                try network.checkInputSize(SizeSetting(name: "--scales", value: scale, range: 16...4096), layer: name)
             }
             targets.append(Target(name: name, module: module, channels: channels,
                                   filters: Array(Set(chosen)).sorted(), field: network.receptiveField(at: module)))

@@ -115,7 +115,6 @@ public enum PatchSearchError: Error, CustomStringConvertible, Equatable {
     case folderUnreadable(folder: String, reason: String)
     case cannotMerge(String)
     case imageChanged(path: String, expected: String, found: String)
-    case inputTooSmall(layer: String, scale: Int)
     case extremeAspectRatio(path: String, width: Int, height: Int)
 
     public var description: String {
@@ -132,8 +131,6 @@ public enum PatchSearchError: Error, CustomStringConvertible, Equatable {
             return "\(path): the file changed since the search (sha256 \(found.prefix(12))..., the index says \(expected.prefix(12))...); search again"
         case let .extremeAspectRatio(path, width, height):
             return "\(path): a \(width) x \(height) image is too elongated to resize its shorter side to the search's size; crop it first"
-        case let .inputTooSmall(layer, scale):
-            return "an image resized to \(scale) px is too small to reach \(layer); use larger --scales"
         }
     }
 }

@@ -5,7 +5,17 @@ import TensorCore
 extension Objective {
     /// The spatial mean of filter `filters[b]` of `layer` for image b, ignoring `border` units on each side.
     public static func channel(_ layer: String, filters: [Int], border: Int = 0) -> Objective {
-        Objective(name: "channel(\(layer))", layers: [layer], filtersRead: [layer: filters]) { ctx in
+        let name = "channel(\(layer))"
+        var requirements = [ObjectiveRequirement.channels(filters, objective: name, layer: layer)]
+        if border > 0 {
+            requirements.append(ObjectiveRequirement(layer: layer) { shape in
+                guard shape.count == 4, 2 * border < shape[2], 2 * border < shape[3] else {
+                    throw ObjectiveError.borderTooWide(objective: name, layer: layer, border: border,
+                                                       height: shape.count == 4 ? shape[2] : 1, width: shape.count == 4 ? shape[3] : 1)
+                }
+            })
+        }
+        return Objective(name: name, layers: [layer], filtersRead: [layer: filters], requirements: requirements) { ctx in
             let act = ctx.activation(layer)
             let planes = channelPlanes(act, channels: filters.map { ctx.position(of: $0, in: layer) })
             return spatialMean(planes, border: border)
@@ -14,7 +24,17 @@ extension Objective {
 
     /// The activation of filter `filters[b]` at one position (the centre by default).
     public static func neuron(_ layer: String, filters: [Int], row: Int? = nil, column: Int? = nil) -> Objective {
-        Objective(name: "neuron(\(layer))", layers: [layer], filtersRead: [layer: filters]) { ctx in
+        let name = "neuron(\(layer))"
+        let position = ObjectiveRequirement(layer: layer) { shape in
+            guard shape.count == 4 else { throw ObjectiveError.notSpatial(objective: name, layer: layer) }
+            let (h, w) = (shape[2], shape[3])
+            let y = row ?? h / 2, x = column ?? w / 2
+            guard y >= 0 && y < h && x >= 0 && x < w else {
+                throw ObjectiveError.positionOutside(objective: name, layer: layer, row: y, column: x, height: h, width: w)
+            }
+        }
+        return Objective(name: name, layers: [layer], filtersRead: [layer: filters],
+                         requirements: [.channels(filters, objective: name, layer: layer), position]) { ctx in
             let act = ctx.activation(layer)
             let planes = channelPlanes(act, channels: filters.map { ctx.position(of: $0, in: layer) })
             let (n, h, w) = (planes.shape[0], planes.shape[1], planes.shape[2])
@@ -35,7 +55,11 @@ extension Objective {
 
     /// The logit of ImageNet class `classIndex` (needs classifier weights).
     public static func classLogit(_ classIndex: Int, layer: String = "fc8") -> Objective {
-        Objective(name: "class(\(classIndex))", layers: [layer]) { ctx in
+        let range = ObjectiveRequirement(layer: layer) { shape in
+            let classes = shape.count >= 2 ? shape[1] : 0
+            guard classIndex >= 0 && classIndex < classes else { throw ObjectiveError.classOutOfRange(index: classIndex, classes: classes) }
+        }
+        return Objective(name: "class(\(classIndex))", layers: [layer], requirements: [range]) { ctx in
             let logits = ctx.activation(layer)
             let n = logits.shape[0], classes = logits.shape[1]
             precondition(classIndex >= 0 && classIndex < classes, "class \(classIndex) out of range 0..<\(classes)")
@@ -48,7 +72,10 @@ extension Objective {
     /// Batch diversity (lucid): minus the mean cosine similarity of each image's Gram matrix at `layer` with the
     /// others'. Couples the images of a batch, so use it only for several images of the same filter.
     public static func diversity(_ layer: String) -> Objective {
-        Objective(name: "diversity(\(layer))", layers: [layer]) { ctx in
+        let spatial = ObjectiveRequirement(layer: layer) { shape in
+            guard shape.count == 4 else { throw ObjectiveError.notSpatial(objective: "diversity(\(layer))", layer: layer) }
+        }
+        return Objective(name: "diversity(\(layer))", layers: [layer], requirements: [spatial]) { ctx in
             let act = ctx.activation(layer)
             let (n, c, h, w) = (act.shape[0], act.shape[1], act.shape[2], act.shape[3])
             guard n > 1 else { return Tensor(zeros: [n]) }

@@ -18,6 +18,15 @@ public enum AscentMethod: Equatable, Codable, Sendable {
         }
     }
 
+    /// The learning rate or step size.
+    public var rate: Float {
+        switch self {
+        case let .adam(lr): return lr
+        case let .normalizedGradient(step): return step
+        case let .sgd(lr, _): return lr
+        }
+    }
+
     public var summary: String {
         switch self {
         case let .adam(lr): return "adam(lr \(lr))"

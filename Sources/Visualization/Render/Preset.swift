@@ -85,11 +85,17 @@ public struct Preset: Sendable {
 public enum VisualizationError: Error, CustomStringConvertible, Equatable {
     case unknownPreset(String, known: [String])
     case badSetting(String)
+    /// The optimisation ended with NaN or infinite scores for these filters (overflowing weights or settings).
+    case nonFiniteScores(layer: String, filters: [Int])
 
     public var description: String {
         switch self {
         case let .unknownPreset(name, known): return "unknown preset '\(name)'; presets: \(known.joined(separator: ", "))"
         case let .badSetting(message): return message
+        case let .nonFiniteScores(layer, filters):
+            let list = filters.prefix(12).map(String.init).joined(separator: ", ") + (filters.count > 12 ? ", ..." : "")
+            return "\(layer): filter(s) \(list) ended with a NaN or infinite score: the weights hold NaN/Inf or huge values, "
+                + "or the learning rate diverges; check the weights file and use a smaller --lr"
         }
     }
 }

@@ -23,4 +23,13 @@ public struct RenderPlan {
 
     public var totalSteps: Int { stages.reduce(0) { $0 + $1.steps } }
     public var imageSize: Int { stages.last?.size ?? 0 }
+
+    /// The square side the network sees in each stage for an image of `image` px (the parametrisation's size,
+    /// which is the preset's even when few steps leave only the low octave): the image after the transforms,
+    /// scaled by the stage's share of the image size (as `Renderer.optimize` computes it).
+    public func networkSides(imageSize image: Int) -> [Int] {
+        let transformed = transforms.reduce(image) { $1.outputSide($0) }
+        guard image > 0 else { return stages.map(\.size) }
+        return stages.map { Int((Double(transformed) * Double($0.size) / Double(image)).rounded()) }
+    }
 }

@@ -18,6 +18,8 @@ public enum Renderer {
                                 onStep: (StepReport) -> Void = { _ in }) throws -> [[Float]] {
         var taps: [String: Int] = [:]
         for layer in objective.layers { taps[layer] = try network.layerIndex(layer) }
+        let imageSide = GradMode.withoutGrad { parametrization.render().shape[2] }
+        try objective.validate(network: network, sides: plan.networkSides(imageSize: imageSide))
         let restriction = lastLayerRestriction(network: network, objective: objective, taps: taps)
         let ascender = Ascender(method: plan.method)
         let batch = parametrization.parameters[0].shape[0]

@@ -24,23 +24,39 @@ public struct VisualizationJob {
     public var seed: UInt64
     public var batchSize: Int
 
-    /// Checks the layer and filters before any work starts.
-    public init(network: Network, layer: String, filters: [Int], preset: Preset, seed: UInt64, batchSize: Int = 16) throws {
+    /// Checks the layer, filters and settings before any work starts: the size must reach the layer in every
+    /// octave and fit the memory budget (`sizeSetting` names the size in messages: "--size", "overrides.size").
+    public init(network: Network, layer: String, filters: [Int], preset: Preset, seed: UInt64, batchSize: Int = 16,
+                sizeSetting: String = "--size") throws {
         let index = try network.layerIndex(layer)
         let channels = network.channels(at: index)
         if let bad = filters.first(where: { $0 < 0 || $0 >= channels }) {
             throw ModelError.filterOutOfRange(String(bad), layer: layer, channels: channels)
         }
         guard !filters.isEmpty else { throw VisualizationError.badSetting("no filters selected for \(layer)") }
-        guard preset.size >= 16 else { throw VisualizationError.badSetting("--size \(preset.size) is too small; use 16 or more") }
         guard preset.steps >= 1 else { throw VisualizationError.badSetting("--steps must be at least 1") }
         guard batchSize >= 1 else { throw VisualizationError.badSetting("--batch must be at least 1") }
+        let rate = preset.method.rate
+        guard rate.isFinite, rate > 0 else {
+            throw VisualizationError.badSetting("the learning rate \(rate) must be a positive finite number (--lr, overrides.lr)")
+        }
+        try network.checkInputSize(Self.sizeSetting(preset: preset, name: sizeSetting, batch: min(batchSize, filters.count)),
+                                   layer: layer)
         self.network = network
         self.layer = layer
         self.filters = filters
         self.preset = preset
         self.seed = seed
         self.batchSize = batchSize
+    }
+
+    /// The preset's size as a checkable setting: the network sees each octave's side after the transforms, and
+    /// the image itself untransformed (final scores, photo baselines); memory counts the largest of those, for a
+    /// batch of optimisation steps.
+    public static func sizeSetting(preset: Preset, name: String, batch: Int) -> SizeSetting {
+        func sides(_ size: Int) -> [Int] { var p = preset; p.size = size; return p.plan.networkSides(imageSize: size) + [size] }
+        return SizeSetting(name: name, value: preset.size, range: 16...Architecture.largestSide,
+                           seenSides: sides, memorySide: { sides($0).max() ?? $0 }, batch: batch, training: true)
     }
 
     /// The module the objective reads, and the one the score reads (after the ReLU).

@@ -7,9 +7,14 @@ import TensorCore
 public struct Transform: CustomStringConvertible {
     public let description: String
     let apply: (Tensor, inout [SeededGenerator]) -> Tensor
+    /// The side of the output for an input of this side (pad grows the image, jitter crops it), so sizes can be
+    /// checked before any work.
+    public let outputSide: (Int) -> Int
 
-    public init(_ description: String, apply: @escaping (Tensor, inout [SeededGenerator]) -> Tensor) {
+    public init(_ description: String, outputSide: @escaping (Int) -> Int = { $0 },
+                apply: @escaping (Tensor, inout [SeededGenerator]) -> Tensor) {
         self.description = description
+        self.outputSide = outputSide
         self.apply = apply
     }
 
@@ -18,14 +23,14 @@ public struct Transform: CustomStringConvertible {
 
     /// Pads every side by `amount` pixels of `value` (lucid pads with grey 0.5 so borders carry no signal).
     public static func pad(_ amount: Int, value: Float = 0.5) -> Transform {
-        Transform("pad(\(amount), \(value))") { x, _ in
+        Transform("pad(\(amount), \(value))", outputSide: { $0 + 2 * amount }) { x, _ in
             TensorCore.pad(x, top: amount, bottom: amount, left: amount, right: amount, mode: .constant, value: value)
         }
     }
 
     /// Crops each image by `amount` pixels at a random offset in 0...amount (lucid's jitter).
     public static func jitter(_ amount: Int) -> Transform {
-        Transform("jitter(\(amount))") { x, generators in
+        Transform("jitter(\(amount))", outputSide: { $0 - amount }) { x, generators in
             let (h, w) = (x.shape[2], x.shape[3])
             var tops: [Int] = [], lefts: [Int] = []
             for b in 0..<x.shape[0] {

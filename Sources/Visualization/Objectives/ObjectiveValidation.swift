@@ -1,0 +1,44 @@
+import Models
+
+extension ObjectiveRequirement {
+    /// Every filter read must exist in the layer.
+    static func channels(_ filters: [Int], objective: String, layer: String) -> ObjectiveRequirement {
+        ObjectiveRequirement(layer: layer) { shape in
+            let channels = shape.count >= 2 ? shape[1] : 0
+            if let bad = filters.first(where: { $0 < 0 || $0 >= channels }) {
+                throw ObjectiveError.channelOutOfRange(objective: objective, layer: layer, channel: bad, channels: channels)
+            }
+        }
+    }
+}
+
+extension Objective {
+    /// Checks the objective's own values (positions, class indices, filters, borders) against the activation
+    /// shapes `network` gives for inputs of each of `sides` pixels square, before any work: values from a user
+    /// then give an error naming them, never a failed precondition mid-run. Sides too small to reach a layer are
+    /// the size check's to report (`Network.checkInputSize`) and are skipped here.
+    public func validate(network: Network, sides: [Int]) throws {
+        for requirement in requirements {
+            guard layers.contains(requirement.layer) else {
+                throw ObjectiveError.notTapped(objective: name, layer: requirement.layer)
+            }
+            let index = try network.layerIndex(requirement.layer)
+            let channels = network.channels(at: index)
+            let architecture = network.architecture
+            for side in Set(sides).sorted() {
+                let shape: [Int]
+                if !isSpatial(architecture.layers, index) {
+                    if case let .adaptiveAvgPool(h, w) = architecture.layers[index].kind {
+                        shape = [1, channels, h, w]
+                    } else {
+                        shape = [1, channels]
+                    }
+                } else {
+                    guard let (h, w) = architecture.outputSize(through: index, height: side, width: side) else { continue }
+                    shape = [1, channels, h, w]
+                }
+                try requirement.check(shape)
+            }
+        }
+    }
+}
