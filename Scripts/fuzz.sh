@@ -41,7 +41,7 @@ build() {
     local started=$SECONDS
     # --sanitize fuzzer tells SwiftPM not to rename main (libFuzzer supplies it); -sanitize=fuzzer,address in one
     # flag because the driver keeps only the last of two separate -sanitize flags. C code gets the same instrumentation.
-    swift build -c release --scratch-path "$SCRATCH" --product filtervis-fuzz --sanitize fuzzer \
+    nice -n 19 swift build -c release --scratch-path "$SCRATCH" --product filtervis-fuzz --sanitize fuzzer \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xcc -fsanitize=fuzzer-no-link,address 2>&1 \
         | grep -v "Cannot export local symbol" || { echo "fuzz: build failed" >&2; exit 1; }
     [[ -x $BIN ]] || { echo "fuzz: build produced no $BIN" >&2; exit 1; }
