@@ -45,7 +45,10 @@ struct FuzzReplay {
         if arguments.first == "--generate", arguments.count == 4,
            let recipe = FileManager.default.contents(atPath: arguments[2]),
            let (data, format) = RecipeTargets.generate(arguments[1], [UInt8](recipe)) {
-            FileManager.default.createFile(atPath: arguments[3], contents: Data(data))
+            guard FileManager.default.createFile(atPath: arguments[3], contents: Data(data)) else {
+                fputs("\(arguments[3]): cannot write\n", stderr)
+                exit(1)
+            }
             print("\(arguments[3]): \(data.count) bytes of \(format.rawValue)")
             return
         }
