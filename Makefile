@@ -25,7 +25,7 @@ SEED ?= 0
 THREADS ?=
 EXTRA ?=
 
-.PHONY: help deps build test test-fresh-machine test-slurm bench weights photos clean fixtures visualize-% patches-% experiment-%
+.PHONY: help deps build test test-fresh-machine test-slurm bench weights photos clean fixtures fuzz visualize-% patches-% experiment-%
 
 help:
 	@echo "filtervis make targets"
@@ -41,6 +41,7 @@ help:
 	@echo "  make test-slurm          the README's Slurm job array on a real one-node Slurm started for the test (root)"
 	@echo "  make bench               our speed next to PyTorch / onnxruntime on the same workloads"
 	@echo "  make fixtures            regenerate the committed test fixtures (needs PyTorch, Pillow, onnxruntime)"
+	@echo "  make fuzz                libFuzzer on every parser, FUZZ_SECONDS=$(FUZZ_SECONDS) each (FUZZ_TARGETS= picks some)"
 	@echo "  TARGET_CPU=$(TARGET_CPU) (detected; TARGET_CPU= builds for the portable default)"
 
 deps:
@@ -76,6 +77,12 @@ bench: weights photos
 
 fixtures:
 	@Scripts/make-fixtures.sh
+
+# Coverage-guided fuzzing (issue 18): an instrumented build in .build-fuzz, corpora kept in .fuzz/.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Scripts/fuzz.sh run $(FUZZ_TARGETS)
 
 visualize-%: weights
 	$(BIN) visualize --model $(MODEL) --layer $* --preset $(PRESET) --filters $(FILTERS) --seed $(SEED) \

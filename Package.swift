@@ -40,7 +40,13 @@ let package = Package(
             "ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization",
         ]),
 
-        // MARK: Tests: one target per library target, plus the CLI's.
+        // MARK: Fuzzing (issue 18): each parser's contract on any bytes, replayed by FuzzRegressionTests;
+        // Scripts/fuzz.sh builds filtervis-fuzz with libFuzzer (-DFUZZING), the plain build replays files.
+        .target(name: "FuzzTargets", dependencies: ["Checkpoints", "ImageIO", "Models", "Visualization"],
+                path: "Fuzz/Sources/FuzzTargets"),
+        .executableTarget(name: "filtervis-fuzz", dependencies: ["FuzzTargets", "Checkpoints"], path: "Fuzz/Sources/filtervis-fuzz"),
+
+        // MARK: Tests: one target per library target, plus the CLI's and the fuzz regression replay.
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"], resources: [.copy("Fixtures")]),
@@ -48,6 +54,7 @@ let package = Package(
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Models", "TensorCore", "ImageIO", "Checkpoints"], resources: [.copy("Fixtures")]),
         // CLITests depend on the executable so that building the tests builds the binary they run.
         .testTarget(name: "CLITests", dependencies: ["ImageIO", "Checkpoints", "TensorCore", "filtervis"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
     ],
     // Swift 5 language mode: the kernels share buffers across threads by design (split by output).
     swiftLanguageModes: [.v5]

@@ -118,13 +118,15 @@ func tensorByteCount(_ shape: [Int], _ dtype: DType, name: String) throws -> Int
     try elementCount(shape, name: name) * dtype.size
 }
 
-/// Contiguous row-major strides for `shape`.
+/// Contiguous row-major strides for `shape`. An empty shape may have dims whose product overflows
+/// (`[0, 2^36, 2^36]` passes `elementCount`): its strides, never used to address anything, saturate at Int.max.
 func contiguousStrides(_ shape: [Int]) -> [Int] {
     var strides = [Int](repeating: 1, count: shape.count)
     var step = 1
     for axis in stride(from: shape.count - 1, through: 0, by: -1) {
         strides[axis] = step
-        step *= shape[axis]
+        let (next, overflow) = step.multipliedReportingOverflow(by: shape[axis])
+        step = overflow ? Int.max : next
     }
     return strides
 }

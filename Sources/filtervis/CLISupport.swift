@@ -100,22 +100,8 @@ func runCommandLine<Command: ParsableCommand>(_ root: Command.Type, arguments: [
 
 // MARK: - Shared argument types
 
-/// A size written "WIDTHxHEIGHT", e.g. "224x224".
-struct PixelSize: ExpressibleByArgument, Equatable {
-    var width: Int
-    var height: Int
-
-    init?(argument: String) {
-        let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false)
-        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0, w <= 65_535, h <= 65_535
-        else { return nil }
-        (width, height) = (w, h)
-    }
-
-    init(width: Int, height: Int) { (self.width, self.height) = (width, height) }
-
-    static var defaultValueDescription: String { "WxH" }
-}
+/// A size written "WIDTHxHEIGHT" (parsed by ImageIO's `PixelSize(argument:)`; the options name it WxH).
+extension PixelSize: ExpressibleByArgument {}
 
 extension RGB: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }

@@ -137,7 +137,7 @@ struct PickleTensors {
             }
             bytes = swapped
         }
-        if array.isFortranOrder, array.shape.count > 1 {
+        if array.isFortranOrder, array.shape.count > 1, needed > 0 {  // (empty: nothing to reorder, strides may overflow)
             // Fortran order: the first axis varies fastest.
             var strides = [Int](repeating: 1, count: array.shape.count)
             for axis in 1..<array.shape.count { strides[axis] = strides[axis - 1] * array.shape[axis - 1] }
