@@ -24,6 +24,15 @@ public enum TemporaryName {
         return pid
     }
 
+    /// Whether `entry` is any such name (for any target, either kind).
+    public static func isTemporary(_ entry: String) -> Bool {
+        guard entry.hasPrefix("."), let dash = entry.lastIndex(of: "-") else { return false }
+        let head = entry[..<dash]
+        guard UInt64(entry[entry.index(after: dash)...], radix: 16) != nil, let pidDash = head.lastIndex(of: "-"),
+              pid_t(head[head.index(after: pidDash)...]) != nil else { return false }
+        return head[..<pidDash].hasSuffix(".\(Kind.file.rawValue)") || head[..<pidDash].hasSuffix(".\(Kind.previous.rawValue)")
+    }
+
     /// Whether process `pid` has ended (this process counts as running).
     public static func hasEnded(_ pid: pid_t) -> Bool {
         pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH

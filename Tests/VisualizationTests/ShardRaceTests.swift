@@ -174,6 +174,11 @@ import Testing
         #expect(!TemporaryFiles.isAbandoned(".a.png.node7.cluster.1234.1.tmp", modified: now.addingTimeInterval(-60)))
         #expect(TemporaryFiles.isAbandoned(".a.png.node7.cluster.1234.1.tmp", modified: now.addingTimeInterval(-3600)))
         #expect(!TemporaryFiles.isTemporary("index.html") && !TemporaryFiles.isTemporary(AssemblyLock.fileName))
+        // AtomicFile's names (`.NAME.tmp-PID-HEX`) carry no host: on a shared file system only their age counts.
+        let atomic = ".a.png.tmp-\(try Self.deadPID())-1f"
+        #expect(TemporaryFiles.isTemporary(atomic) && !TemporaryFiles.isTemporary(".a.png.tmp-x-1f"))
+        #expect(!TemporaryFiles.isAbandoned(atomic, modified: now.addingTimeInterval(-60)))
+        #expect(TemporaryFiles.isAbandoned(atomic, modified: now.addingTimeInterval(-3600)))
     }
 
     @Test func aWaiterWaitsWhileTheHolderBeatsAndBreaksALockThatStopped() throws {

@@ -1,3 +1,4 @@
+import FileOutput
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -129,8 +130,8 @@ final class AssemblyLock {
     }
 }
 
-/// The temporary files of atomic writes (`.NAME.HOST.PID.RANDOM.tmp`, see ImageIO's writeAtomically) left by
-/// processes that were killed mid-write.
+/// The temporary files of atomic writes (the lock's `.NAME.HOST.PID.RANDOM.tmp`, `AtomicFile`'s `TemporaryName`s)
+/// left by processes that were killed mid-write.
 enum TemporaryFiles {
     static let host = ProcessInfo.processInfo.hostName
 
@@ -148,10 +149,14 @@ enum TemporaryFiles {
         return true
     }
 
-    static func isTemporary(_ name: String) -> Bool { name.hasPrefix(".") && name.hasSuffix(".tmp") }
+    /// The lock's own temporaries (`.NAME.HOST.PID.RANDOM.tmp`) and those of `AtomicFile` (`TemporaryName`).
+    static func isTemporary(_ name: String) -> Bool {
+        (name.hasPrefix(".") && name.hasSuffix(".tmp")) || TemporaryName.isTemporary(name)
+    }
 
-    /// Whether a temporary file is abandoned: its writer (named in it) is a dead process on this host, or it is
-    /// older than `abandonedAfter`.
+    /// Whether a temporary file is abandoned: its writer (named in it with its host) is a dead process on this
+    /// host, or it is older than `abandonedAfter`. `AtomicFile`'s names carry no host, and on a shared file
+    /// system a process id says nothing about another machine's writer, so those go by age alone.
     static func isAbandoned(_ name: String, modified: Date?, now: Date = Date()) -> Bool {
         let parts = name.dropLast(4).split(separator: ".", omittingEmptySubsequences: false)
         if parts.count >= 3, let pid = Int32(parts[parts.count - 2]),
