@@ -35,8 +35,13 @@ check "apt finds pkg-config libpng-dev libjpeg-dev unzip chromium bc from empty 
 # Not root: the exact command is printed instead (runuser drops to an unprivileged user when it is there).
 if [[ $(id -u) -eq 0 ]] && command -v runuser >/dev/null; then
     not_root() {
-        local out
-        out=$(runuser -u nobody -- "$here/ensure-apt.sh" filtervis-no-such-package 2>&1) && return 1
+        # A copy nobody can reach (the checkout may sit under a folder only root can enter).
+        local out open
+        open=$(mktemp -d) && chmod 755 "$open" && cp "$here/ensure-apt.sh" "$here/apt-lib.sh" "$open/"
+        out=$(cd / && runuser -u nobody -- "$open/ensure-apt.sh" filtervis-no-such-package 2>&1)
+        local status=$?
+        rm -rf "$open"
+        [[ $status -ne 0 ]] || return 1
         grep -q "sudo apt-get update && sudo apt-get install -y filtervis-no-such-package" <<< "$out"
     }
     check "not root: ensure-apt prints the exact command" not_root
