@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ImageIO
 import Models
+import TensorCore
 import Visualization
 
 /// A failed input or output: the CLI prints "filtervis: error: <message>" on stderr and exits with status 1.
@@ -24,9 +25,10 @@ struct CLIUsageError: Error, CustomStringConvertible {
 /// Subcommands wrap their `run()` in it so that every failure becomes one line and exit status 1, or status 2
 /// for the library errors that only a command-line argument can cause (`usageErrors`; off for `run`, whose
 /// values come from a config file).
-func runReportingErrors(usageErrors: Bool = true, _ body: () throws -> Void) throws {
+/// `threads`, the command's --threads, applies to the body's kernels (a `ComputeSettings` scope).
+func runReportingErrors(usageErrors: Bool = true, threads: Int? = nil, _ body: () throws -> Void) throws {
     do {
-        try body()
+        try ComputeSettings.with({ if let threads { $0.threads = threads } }, body)
     } catch let error as CLIError {
         throw error
     } catch let error as CLIUsageError {

@@ -67,17 +67,16 @@ struct CardCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
-            if let threads { Parallel.threads = threads }
+        try runReportingErrors(threads: threads) {
             let outURL = URL(fileURLWithPath: out)
             try OutputFile.prepare(outURL)
             let network = try modelOptions.loadNetwork()
-            let index = try network.layerIndex(layer)
-            let channels = network.channels(at: index)
+            let target = try network.layer(layer)
+            let channels = target.channels
             guard (0..<channels).contains(filter) else {
                 throw ModelError.filterOutOfRange(String(filter), layer: layer, channels: channels)
             }
-            let job = try VisualizationJob(network: network, layer: layer, filters: [filter], preset: try Preset.named(preset),
+            let job = try VisualizationJob(network: network, layer: target, filters: [filter], preset: try Preset.named(preset),
                                            seed: seed, batchSize: 1)
             let patches = try findPatches(network: network)
 
@@ -116,7 +115,7 @@ struct CardCommand: ParsableCommand {
         let files = try PatchSearch.imageFiles(in: folder)
         if files.isEmpty { throw PatchSearchError.noImages(folder: folder.path) }
         let progress = ProgressReporter(label: "patches")
-        let result = try PatchSearch.run(network: network, layers: [layer], images: files,
+        let result = try PatchSearch.run(network: network, layers: [try network.layer(layer)], images: files,
                                          settings: PatchSearchSettings(top: top), filters: [layer: [filter]]) { progress.update($0, of: $1) }
         for skip in result.skipped { log("card: skipped \(skip.path): \(skip.reason)") }
         return result.layers[layer]?[filter] ?? []

@@ -100,11 +100,10 @@ struct PatchesCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors(threads: threads) {
             let started = Date()
-            if let threads { Parallel.threads = threads }
             // FILTERVIS_ALLOCATOR still decides when set.
-            if ProcessInfo.processInfo.environment["FILTERVIS_ALLOCATOR"] == nil { PatchSearch.applyMemorySettings() }
+            CommandEnvironment.current.apply(preferredAllocator: PatchSearch.preferredAllocator)
             let settings = PatchSearchSettings(top: top, perImage: perImage, scales: try parsedScales())
 
             // Everything that can be wrong is checked before the first photo is read.
@@ -112,11 +111,11 @@ struct PatchesCommand: ParsableCommand {
             try OutputFolder.prepare(outDir, for: PatchesOutput.layout)
             let network = try modelOptions.loadNetwork()
             var selection: [String: [Int]] = [:]
-            for layer in layerNames {
-                let index = try network.layerIndex(layer)
-                selection[layer] = try FilterSelection.parse(filters, channels: network.channels(at: index), layer: layer)
+            let targets = try layerNames.map { try network.layer($0) }
+            for target in targets {
+                selection[target.name] = try FilterSelection.parse(filters, channels: target.channels, layer: target.name)
             }
-            try PatchSearch.validate(network: network, layers: layerNames, settings: settings, filters: selection)
+            try PatchSearch.validate(network: network, layers: targets, settings: settings, filters: selection)
             let folder = URL(fileURLWithPath: images, isDirectory: true)
             let files = try PatchSearch.imageFiles(in: folder)
             if files.isEmpty { throw PatchSearchError.noImages(folder: folder.path) }
@@ -125,7 +124,7 @@ struct PatchesCommand: ParsableCommand {
                 + "per image \(perImage), \(settings.scales.isEmpty ? "256/224 centre crop" : "scales \(settings.scales)"), "
                 + "\(Parallel.threads) thread(s) -> \(out)")
             let progress = ProgressReporter(label: "patches")
-            let result = try PatchSearch.run(network: network, layers: layerNames, images: files, settings: settings,
+            let result = try PatchSearch.run(network: network, layers: targets, images: files, settings: settings,
                                              filters: selection) { done, total in progress.update(done, of: total) }
             for skip in result.skipped { log("patches: skipped \(skip.path): \(skip.reason)") }
 
@@ -237,9 +236,9 @@ enum PatchesOutput {
             }
             let galleryName = "\(layer)/gallery.png"
             try dir.write(PatchGallery.rows(rows, columns: columns, tile: tile), to: galleryName)
-            let module = try network.layerIndex(layer)
-            let field = network.receptiveField(at: module)
-            files[layer] = LayerFiles(gallery: galleryName, module: network.architecture.layers[module].path,
+            let target = try network.layer(layer)
+            let field = network.receptiveField(of: target)
+            files[layer] = LayerFiles(gallery: galleryName, module: target.path,
                                       receptiveField: .init(size: field.size, jump: field.jump, firstOffset: field.firstOffset),
                                       filters: try entries.map { try $0!.get() })
         }

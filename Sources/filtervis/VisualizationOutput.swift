@@ -92,8 +92,8 @@ enum VisualizationOutput {
                                  curve: r.curve)
         }
         let manifest = Manifest(
-            tool: "filtervis", version: FilterVisVersion.current, model: job.network.name, layer: job.layer,
-            objectiveLayer: taps.objective, scoreLayer: taps.score,
+            tool: "filtervis", version: FilterVisVersion.current, model: job.network.name, layer: job.layer.name,
+            objectiveLayer: taps.objective.path, scoreLayer: taps.score.path,
             scoreDefinition: "spatial mean of the filter's post-ReLU output on the final image at \(job.preset.size) px, no transforms",
             weights: job.network.provenance, preprocessing: job.network.preprocessing.rawValue,
             preset: PresetDescription(job.preset), seed: job.seed, convolution: ConvAlgorithm.current.rawValue,

@@ -99,9 +99,8 @@ struct VisualizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors(threads: threads) {
             let started = Date()
-            if let threads { Parallel.threads = threads }
             var chosen = try Preset.named(preset)
             if let size { chosen.size = size }
             if let steps { chosen.steps = steps }
@@ -109,9 +108,9 @@ struct VisualizeCommand: ParsableCommand {
 
             let outDir = URL(fileURLWithPath: out, isDirectory: true)
             let network = try modelOptions.loadNetwork()
-            let index = try network.layerIndex(layer)
-            let selected = try FilterSelection.parse(filters, channels: network.channels(at: index), layer: layer)
-            let job = try VisualizationJob(network: network, layer: layer, filters: selected, preset: chosen,
+            let target = try network.layer(layer)
+            let selected = try FilterSelection.parse(filters, channels: target.channels, layer: layer)
+            let job = try VisualizationJob(network: network, layer: target, filters: selected, preset: chosen,
                                            seed: seed, batchSize: batch)
             try OutputFolder.prepare(outDir, for: VisualizationOutput.layout)
 

@@ -8,9 +8,9 @@ import Testing
         let net = Pretrained.vgg16
         // conv1_1: 3 -> 64, 3x3 at full resolution; conv1_2: 64 -> 64; conv2_1 after a 2x2 pool: a quarter per pixel.
         let conv11 = 3.0 * 64 * 9, conv12 = 64.0 * 64 * 9, conv21 = 64.0 * 128 * 9 / 4
-        #expect(WorkModel.macsPerPixel(net, through: try net.layerIndex("conv1_1")) == conv11)
-        #expect(WorkModel.macsPerPixel(net, through: try net.layerIndex("relu1_2")) == conv11 + conv12)
-        #expect(WorkModel.macsPerPixel(net, through: try net.layerIndex("conv2_1")) == conv11 + conv12 + conv21)
+        #expect(WorkModel.macsPerPixel(net, through: try net.layer("conv1_1")) == conv11)
+        #expect(WorkModel.macsPerPixel(net, through: try net.layer("relu1_2")) == conv11 + conv12)
+        #expect(WorkModel.macsPerPixel(net, through: try net.layer("conv2_1")) == conv11 + conv12 + conv21)
     }
 
     @Test func unitSecondsScaleTheCalibratedStepsByTheRealOnes() throws {

@@ -104,7 +104,7 @@ struct ExperimentAssembler {
                 return ExperimentLayout.patchPart(layer: layer, part: part)
             }
             let merged = try PatchSearch.merge(try parts.map { try store.readJSON(PatchSearchResult.self, from: $0) })
-            let scoreLayer = try plan.scoreLayer(layer)
+            let scoreLayer = plan.scoreLayer(layer).name
             // Gallery rows: the filter's first preference image (or a blank) labelled with its index, then its
             // patches best first, blanks where there are fewer than `top`.
             let size = config.patches.cropSize
@@ -157,7 +157,7 @@ struct ExperimentAssembler {
             let card = config.outputs.contains(.report) ? ExperimentLayout.card(layer: layer, filter: filter) : nil
             summaries.append(.init(filter: filter, card: card, presets: presets, patches: patches, bestPatchActivation: best))
         }
-        return .init(layer: layer, scoreTensor: try plan.scoreLayer(layer), grids: grids, patchGallery: gallery,
+        return .init(layer: layer, scoreTensor: plan.scoreLayer(layer).name, grids: grids, patchGallery: gallery,
                      patchPhotos: photoCount, skippedPhotos: skipped, filters: summaries)
     }
 

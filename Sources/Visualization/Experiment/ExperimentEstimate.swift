@@ -38,17 +38,17 @@ public struct ExperimentEstimate {
                 let key = key(layer: layer, preset: presetName, batch: filters.count)
                 guard estimate.filterCosts[key] == nil else { continue }
                 let preset = plan.preset(named: presetName)
-                let cost = try measureFilters(plan.network, layer: layer, preset: preset, seed: seed, filters: filters)
+                let cost = try measureFilters(plan.network, layer: plan.layers[layer]!, preset: preset, seed: seed, filters: filters)
                 estimate.filterCosts[key] = cost
                 let stages = zip(preset.stages, cost.perStep).map { String(format: "%d steps x %.3f s at %d px", $0.steps, $1, $0.size) }
                 note(String(format: "%@ %@, %d filter(s): %@ + %.2f s -> %.1f s per unit", layer, presetName, filters.count,
                             stages.joined(separator: " + "), cost.fixed, estimate.seconds(unit)))
             case let .patches(layer, _, images):
                 guard estimate.photoSeconds[layer] == nil, let first = images.first else { continue }
-                let scoreLayer = try plan.scoreLayer(layer)
+                let scoreLayer = plan.scoreLayer(layer)
                 let t0 = Date()
                 _ = try PatchSearch.run(network: plan.network, layers: [scoreLayer], images: [plan.photoFolder.appendingPathComponent(first)],
-                                        settings: plan.patchSettings, filters: [scoreLayer: plan.filters[layer]!])
+                                        settings: plan.patchSettings, filters: [scoreLayer.name: plan.filters[layer]!])
                 estimate.photoSeconds[layer] = Date().timeIntervalSince(t0)
                 note(String(format: "patches %@: %.3f s per photo -> %.1f s per unit of %d photo(s)", layer,
                             estimate.photoSeconds[layer]!, estimate.seconds(unit), images.count))
@@ -56,7 +56,7 @@ public struct ExperimentEstimate {
                 guard let maps = plan.config.featuremaps, estimate.featureMapSeconds[layer] == nil else { continue }
                 let t0 = Date()
                 let input = try FeatureMaps.input(photo: ExperimentPlan.photoURL(maps.photo, folder: plan.photoFolder), size: maps.size)
-                _ = try FeatureMaps.grid(try FeatureMaps.activations(network: plan.network, layer: layer, input: input), tile: maps.tile)
+                _ = try FeatureMaps.grid(try FeatureMaps.activations(network: plan.network, layer: plan.layers[layer]!, input: input), tile: maps.tile)
                 estimate.featureMapSeconds[layer] = Date().timeIntervalSince(t0)
                 note(String(format: "feature maps %@: %.2f s", layer, estimate.featureMapSeconds[layer]!))
             }
@@ -68,7 +68,7 @@ public struct ExperimentEstimate {
     /// Times a job of the unit's filters with two steps in the first octave stage and one in each later one: a
     /// step's cost is the time between its progress report and the previous one (the first stage's second step,
     /// each later stage's only step); the rest of the time (setup, final scoring) is the fixed part.
-    static func measureFilters(_ network: Network, layer: String, preset: Preset, seed: UInt64, filters: [Int]) throws -> FilterCost {
+    static func measureFilters(_ network: Network, layer: LayerRef, preset: Preset, seed: UInt64, filters: [Int]) throws -> FilterCost {
         let stages = preset.stages
         var probe = preset
         probe.steps = stages.count + 1
@@ -118,12 +118,12 @@ public struct ExperimentEstimate {
 /// layer, times pixels, steps and images): what the run's progress uses to turn elapsed time into an ETA.
 public enum WorkModel {
     /// Multiply-adds per input pixel of a forward pass through `layers[0...index]`.
-    static func macsPerPixel(_ network: Network, through index: Int) -> Double {
+    static func macsPerPixel(_ network: Network, through layer: LayerRef) -> Double {
         let layers = network.architecture.layers
         var total = 0.0
-        for (i, layer) in layers.enumerated().prefix(index + 1) {
-            guard case let .conv(cin, cout, k, _, _, _) = layer.kind else { continue }
-            let jump = Double(network.receptiveField(at: i).jump)
+        for (i, module) in layers.enumerated().prefix(layer.node.index + 1) {
+            guard case let .conv(cin, cout, k, _, _, _) = module.kind else { continue }
+            let jump = Double(ReceptiveField(layers: layers, through: i).jump)
             total += Double(cin * cout * k * k) / (jump * jump)
         }
         return total
@@ -136,8 +136,7 @@ public enum WorkModel {
 
     public static func work(_ unit: WorkUnit, plan: ExperimentPlan) -> Double {
         func macs(_ layer: String) -> Double {
-            let index = (try? plan.network.layerIndex((try? plan.scoreLayer(layer)) ?? layer)) ?? 0
-            return overheadPerPixel + macsPerPixel(plan.network, through: index)
+            overheadPerPixel + macsPerPixel(plan.network, through: plan.scoreLayer(layer))
         }
         switch unit {
         case let .filters(layer, presetName, _, _, filters):

@@ -7,6 +7,8 @@ public struct ExperimentPlan {
     public let network: Network
     /// Filter indices per visualised layer, sorted.
     public let filters: [String: [Int]]
+    /// Every layer the config names (visualised, patch and feature-map layers), resolved once.
+    public let layers: [String: LayerRef]
     /// Each preset with the config's overrides applied, in config order.
     public let presets: [Preset]
     /// The photo folder (absolute) and its photos' file names, sorted; empty when no output needs photos.
@@ -25,14 +27,16 @@ public struct ExperimentPlan {
         self.network = network
 
         var filters: [String: [Int]] = [:]
+        var layers: [String: LayerRef] = [:]
         if case let .perLayer(map) = config.filters, let stray = map.keys.sorted().first(where: { !config.layers.contains($0) }) {
             throw fail("'filters' names the layer '\(stray)', which is not in 'layers' (\(config.layers.joined(separator: ", ")))")
         }
         let allLayers = Array(Set(config.layers + config.patchLayers)).sorted()
         for layer in allLayers {
-            let index = try wrap("layers") { try network.layerIndex(layer) }
+            let ref = try wrap("layers") { try network.layer(layer) }
+            layers[layer] = ref
             let spec = config.layers.contains(layer) ? config.filterSpec(for: layer) : "all"
-            filters[layer] = try wrap("filters") { try FilterSelection.parse(spec, channels: network.channels(at: index), layer: layer) }
+            filters[layer] = try wrap("filters") { try FilterSelection.parse(spec, channels: ref.channels, layer: layer) }
         }
         self.filters = filters
 
@@ -50,7 +54,7 @@ public struct ExperimentPlan {
                 for preset in presets {
                     let batch = min(config.batch, filters[layer]?.count ?? 1)
                     _ = try wrap("overrides.size") {
-                        try VisualizationJob(network: network, layer: layer, filters: Array((filters[layer] ?? [0]).prefix(batch)),
+                        try VisualizationJob(network: network, layer: layers[layer]!, filters: Array((filters[layer] ?? [0]).prefix(batch)),
                                              preset: preset, seed: 0, batchSize: batch, sizeSetting: "overrides.size")
                     }
                 }
@@ -70,8 +74,9 @@ public struct ExperimentPlan {
         let photos = self.photos
         if needsPhotos, let maps = config.featuremaps {
             for layer in maps.layers {
-                _ = try wrap("featuremaps.layers") { try network.layerIndex(layer) }
-                try wrap("featuremaps.size") { try FeatureMaps.checkSize(network: network, layer: layer, size: maps.size, setting: "featuremaps.size") }
+                let ref = try wrap("featuremaps.layers") { try network.layer(layer) }
+                layers[layer] = ref
+                try wrap("featuremaps.size") { try FeatureMaps.checkSize(network: network, layer: ref, size: maps.size, setting: "featuremaps.size") }
             }
             let photo = ExperimentPlan.photoURL(maps.photo, folder: photoFolder)
             guard FileManager.default.fileExists(atPath: photo.path) else {
@@ -104,6 +109,7 @@ public struct ExperimentPlan {
         if config.outputs.contains(.featuremaps), let maps = config.featuremaps {
             for layer in maps.layers { units.append(.featuremaps(layer: layer)) }
         }
+        self.layers = layers
         self.units = units
     }
 
@@ -121,12 +127,10 @@ public struct ExperimentPlan {
 
     public func preset(named name: String) -> Preset { presets.first { $0.name == name }! }
 
-    /// The tensor a layer's scores and patches are read from: the conv's post-ReLU output (its own name for
-    /// anything else), as the visualisation engine scores it.
-    public func scoreLayer(_ layer: String) throws -> String {
-        let job = try VisualizationJob(network: network, layer: layer, filters: [0], preset: presets.first ?? .standard, seed: 0,
-                                       sizeSetting: "overrides.size")
-        return network.layerName(try network.layerIndex(job.taps.score))
+    /// The layer a config layer's scores and patches are read from: the conv's post-ReLU output (the layer itself
+    /// for anything else), as the visualisation engine scores it.
+    public func scoreLayer(_ layer: String) -> LayerRef {
+        network.layer(at: layers[layer]!.scoreNode)
     }
 
     /// The network's provenance without machine-specific paths (the weights file by name and sha256).

@@ -153,11 +153,11 @@ public final class ExperimentRunner {
             return try computeFilters(unit, layer: layer, preset: plan.preset(named: presetName), seed: seed,
                                       filters: filters, fingerprint: fingerprint, onStep: onStep)
         case let .patches(layer, part, images):
-            let scoreLayer = try plan.scoreLayer(layer)
+            let scoreLayer = plan.scoreLayer(layer)
             let urls = images.map { plan.photoFolder.appendingPathComponent($0) }
             let result = try network {
                 try PatchSearch.run(network: plan.network, layers: [scoreLayer], images: urls, settings: plan.patchSettings,
-                                    filters: [scoreLayer: plan.filters[layer]!], onImage: onStep)
+                                    filters: [scoreLayer.name: plan.filters[layer]!], onImage: onStep)
             }
             let path = ExperimentLayout.patchPart(layer: layer, part: part)
             let sha = try store.writeJSON(result, to: path)
@@ -165,7 +165,7 @@ public final class ExperimentRunner {
         case let .featuremaps(layer):
             let maps = plan.config.featuremaps!
             let input = try FeatureMaps.input(photo: ExperimentPlan.photoURL(maps.photo, folder: plan.photoFolder), size: maps.size)
-            let activations = try network { try FeatureMaps.activations(network: plan.network, layer: layer, input: input) }
+            let activations = try network { try FeatureMaps.activations(network: plan.network, layer: plan.layers[layer]!, input: input) }
             let path = ExperimentLayout.featureMaps(layer: layer)
             let sha = try store.write(try FeatureMaps.grid(activations, tile: maps.tile), to: path)
             onStep(1, 1)
@@ -175,14 +175,13 @@ public final class ExperimentRunner {
 
     private func computeFilters(_ unit: WorkUnit, layer: String, preset: Preset, seed: UInt64, filters: [Int],
                                 fingerprint: String, onStep: (Int, Int) -> Void) throws -> UnitRecord {
-        let job = try VisualizationJob(network: plan.network, layer: layer, filters: filters, preset: preset, seed: seed,
+        let job = try VisualizationJob(network: plan.network, layer: plan.layers[layer]!, filters: filters, preset: preset, seed: seed,
                                        batchSize: filters.count, sizeSetting: "overrides.size")
         let results = try network { try job.run(onStep: onStep) }
         try FilterResult.requireFiniteScores(results, layer: layer)
         let images = results.map { Image(tensor: reshape($0.rgb, [1] + $0.rgb.shape)) }
         // The peak is measured on the saved 8-bit image, the same tensor the patch search reads.
-        let scoreIndex = try plan.network.layerIndex(job.taps.score)
-        let activations = network { GradMode.withoutGrad { plan.network.forward(Image.tensor(images), to: scoreIndex) } }
+        let activations = network { GradMode.withoutGrad { plan.network.forward(Image.tensor(images), to: job.taps.score) } }
         let peaks = channelPeaks(activations, channels: filters)
         var files: [String: String] = [:]
         var records: [FilterRecord] = []

@@ -11,8 +11,8 @@ public enum FeatureMaps {
     }
 
     /// Refuses a `size` too small to reach `layer` or too large for the memory budget (`setting` names it).
-    public static func checkSize(network: Network, layer: String, size: Int, setting: String) throws {
-        let index = try network.layerIndex(layer)
+    public static func checkSize(network: Network, layer: LayerRef, size: Int, setting: String) throws {
+        let index = layer.node.index
         guard !network.architecture.layers.prefix(index + 1).contains(where: { isFlat($0.kind) }) else {
             throw VisualizationError.badSetting("feature maps: \(layer) is not a spatial layer (pick a conv, relu or pool layer)")
         }
@@ -20,10 +20,9 @@ public enum FeatureMaps {
     }
 
     /// The layer's output (1, C, H, W) for `input`.
-    public static func activations(network: Network, layer: String, input: Image) throws -> Tensor {
+    public static func activations(network: Network, layer: LayerRef, input: Image) throws -> Tensor {
         try checkSize(network: network, layer: layer, size: min(input.width, input.height), setting: "the input size")
-        let index = try network.layerIndex(layer)
-        return GradMode.withoutGrad { network.forward(input.tensor(.unit), to: index) }
+        return GradMode.withoutGrad { network.forward(input.tensor(.unit), to: layer) }
     }
 
     static func isFlat(_ kind: LayerKind) -> Bool {
