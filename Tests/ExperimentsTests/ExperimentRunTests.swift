@@ -1,8 +1,9 @@
 import Checkpoints
+@testable import Experiments
 import Foundation
-import Testing
 import TensorCore
-@testable import Visualization
+import Testing
+import Visualization
 
 /// A small pinned experiment: its files are pinned by hash, and threads, sharding and resuming change no byte.
 @Suite(.serialized) struct ExperimentRunTests {

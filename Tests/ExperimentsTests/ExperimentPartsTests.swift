@@ -1,8 +1,9 @@
+@testable import Experiments
 import Foundation
 import ImageIO
-import Testing
 import TensorCore
-@testable import Visualization
+import Testing
+import Visualization
 
 /// The small pieces under the runner: feature-map tiles, seed stability, and config.json round trips.
 struct ExperimentPartsTests {

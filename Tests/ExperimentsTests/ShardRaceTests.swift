@@ -1,6 +1,7 @@
+@testable import Experiments
 import Foundation
 import Testing
-@testable import Visualization
+import Visualization
 
 /// Shards that finish at the same moment on a shared folder: the report is written once, atomically, and a
 /// shard killed while assembling leaves nothing behind that the others do not repair.
