@@ -1,4 +1,5 @@
 @testable import Experiments
+import FileOutput
 import Foundation
 import ImageIO
 import TensorCore
@@ -48,7 +49,7 @@ struct ExperimentPartsTests {
         {layers: ['conv1_1'], filters: {conv1_1: [1, 2]}, preset: ['lucid'], overrides: {steps: 3}, seeds: [4],
          featuremaps: {layers: ['pool1'], photo: 'a.jpg'}, patches: {layers: ['conv2_1']}, threads: 2}
         """, file: "x.json5", defaultName: "x")
-        let decoded = try JSONDecoder().decode(ExperimentConfig.self, from: Data(ExperimentStore.json(config)))
+        let decoded = try OutputJSON.decode(ExperimentConfig.self, from: Data(ExperimentStore.json(config)), file: "config.json")
         #expect(decoded == config)
     }
 

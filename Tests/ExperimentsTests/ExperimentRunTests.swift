@@ -1,5 +1,6 @@
 import Checkpoints
 @testable import Experiments
+import FileOutput
 import Foundation
 import TensorCore
 import Testing
@@ -178,7 +179,7 @@ struct TreeDigest {
             if relative.hasSuffix(".timing.json") { continue }
             var data = try Data(contentsOf: url)
             if relative == "manifest.json" {
-                var manifest = try JSONDecoder().decode(ExperimentManifest.self, from: data)
+                var manifest = try OutputJSON.decode(ExperimentManifest.self, from: data, file: relative)
                 manifest.timings = .init(wallSeconds: 0, unitSeconds: 0, networkSeconds: 0, networkShare: 0, assembleSeconds: 0, threads: 0, units: [:])
                 data = Data(try ExperimentStore.json(manifest))
             }

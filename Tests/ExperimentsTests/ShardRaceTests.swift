@@ -1,4 +1,5 @@
 @testable import Experiments
+import FileOutput
 import Foundation
 import Testing
 import Visualization
@@ -116,7 +117,7 @@ import Visualization
             let deadline = Date().addingTimeInterval(60)
             while !killed, Date() < deadline, shards.contains(where: \.process.isRunning) {
                 if let data = FileManager.default.contents(atPath: lock.path),
-                   let holder = try? JSONDecoder().decode(AssemblyLock.Owner.self, from: data),
+                   let holder = try? OutputJSON.decode(AssemblyLock.Owner.self, from: data, file: "lock"),
                    let victim = shards.first(where: { $0.process.processIdentifier == holder.pid }) {
                     kill(holder.pid, SIGKILL)
                     victim.process.waitUntilExit()
