@@ -29,22 +29,7 @@ import Visualization
 
     /// (schema, example) for every marked block of a Markdown text.
     static func examples(_ markdown: String) -> [(schema: String, json: String)] {
-        var found: [(String, String)] = []
-        let lines = markdown.components(separatedBy: "\n")
-        var i = 0
-        while i < lines.count {
-            let line = lines[i].trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("<!-- schema: "), line.hasSuffix("-->"), i + 1 < lines.count, lines[i + 1].hasPrefix("```") {
-                let schema = line.dropFirst("<!-- schema: ".count).dropLast(3).trimmingCharacters(in: .whitespaces)
-                var body: [String] = []
-                var j = i + 2
-                while j < lines.count, lines[j] != "```" { body.append(lines[j]); j += 1 }
-                found.append((schema, body.joined(separator: "\n")))
-                i = j
-            }
-            i += 1
-        }
-        return found
+        ExperimentDocsTests.markedBlocks(markdown, marker: "schema").map { ($0.path, $0.block) }
     }
 
     /// Every key path of a JSON value ("filters[].curve"), dictionary keys of data included.
