@@ -142,3 +142,21 @@ struct ModelOptions: ParsableArguments {
     /// The network, from --weights or the cache (fetched first when missing).
     func loadNetwork() throws -> Network { try WeightsFetcher.loadNetwork(model: model, weights: weights) }
 }
+
+/// --threads of every command that computes (forward keeps its own, with its own help).
+struct ThreadsOption: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Worker threads, 1 to 1024 (default: all cores; for run, the config's if it sets one). Results do not depend on it.")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be from 1 to 1024, got \(threads)") }
+    }
+}
+
+/// --out of the commands whose output folder is replaced as a whole (`OutputFolder`).
+struct OutputFolderOption: ParsableArguments {
+    @Option(help: "Output folder, replaced as a whole when the run succeeds (a failed run leaves it as it was). Refused if it holds files this command did not write.")
+    var out: String
+
+    var url: URL { URL(fileURLWithPath: out, isDirectory: true) }
+}

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Experiments
+import FileOutput
 import Foundation
 import Models
 import Visualization
@@ -27,10 +29,8 @@ struct MergeCommand: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: configFile.path) else {
                 throw CLIError("\(configFile.path) is missing: this is not an experiment folder (run `filtervis run CONFIG --shard i/n` first)")
             }
-            let config: ExperimentConfig
-            do { config = try JSONDecoder().decode(ExperimentConfig.self, from: data) } catch {
-                throw CLIError("\(configFile.path): unreadable (\(error)); rerun `filtervis run` to rewrite it")
-            }
+            // The type and JSON convention `run` wrote it with.
+            let config = try OutputJSON.decode(ExperimentConfig.self, from: data, file: configFile.path)
             let network = try WeightsFetcher.loadNetwork(model: config.model, weights: weights)
             let plan = try ExperimentPlan(config: config, network: network, file: configFile.path)
             let runner = ExperimentRunner(plan: plan, output: dir)

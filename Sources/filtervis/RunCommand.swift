@@ -1,4 +1,6 @@
 import ArgumentParser
+import Experiments
+import FileOutput
 import Foundation
 import Models
 import TensorCore
@@ -38,8 +40,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Output folder (default: Outputs/NAME).")
     var out: String?
 
-    @Option(help: "Worker threads (default: the config's, else all cores). Results do not depend on it.")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
 
     @Option(help: "Weights file to use instead of the cached import.")
     var weights: String?
@@ -51,7 +52,6 @@ struct RunCommand: ParsableCommand {
     var shards: Int?
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let shard {
             do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") }
         }
@@ -67,7 +67,7 @@ struct RunCommand: ParsableCommand {
             let shard = try shard.map(Shard.init(parsing:)) ?? .whole
             let outDir = URL(fileURLWithPath: out ?? "Outputs/\(experiment.name)", isDirectory: true)
             if !self.plan { try OutputFolder.prepare(outDir) }
-            try ComputeSettings.with({ $0.threads = threads ?? experiment.threads }) {
+            try ComputeSettings.with({ $0.threads = threading.threads ?? experiment.threads }) {
                 let network = try WeightsFetcher.loadNetwork(model: experiment.model, weights: weights)
                 let plan = try ExperimentPlan(config: experiment, network: network, file: config)
                 if self.plan {

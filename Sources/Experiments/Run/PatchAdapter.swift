@@ -1,7 +1,10 @@
+import FileOutput
 import Foundation
+import Visualization
 
 /// `<layer>/patches.json`: the merged top patches of every filter, photos named relative to the photo folder.
-struct LayerPatches: Codable {
+struct LayerPatches: OutputDocument {
+    static let schema = "filtervis.experiment.patches/2"
     struct Entry: Codable { var filter: Int; var patches: [ExperimentManifest.PatchEntry] }
     var layer: String
     var scoreTensor: String
@@ -9,6 +12,11 @@ struct LayerPatches: Codable {
     var photos: Int
     var skipped: [SkippedFile]
     var filters: [Entry]
+}
+
+/// `<layer>/patches/partNNN.json`: one unit's share of the search, merged exactly by `PatchSearch.merge`.
+extension PatchSearchResult: OutputDocument {
+    public static let schema = "filtervis.patches.search/2"
 }
 
 /// How the experiment reads the patch search's results (one place to adapt if that API changes).

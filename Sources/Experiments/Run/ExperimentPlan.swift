@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import Visualization
 
 /// A config resolved against the network and the photo folder: the exact filters, presets, photos and units.
 public struct ExperimentPlan {

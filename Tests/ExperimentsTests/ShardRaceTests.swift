@@ -1,6 +1,8 @@
+@testable import Experiments
+import FileOutput
 import Foundation
 import Testing
-@testable import Visualization
+import Visualization
 
 /// Shards that finish at the same moment on a shared folder: the report is written once, atomically, and a
 /// shard killed while assembling leaves nothing behind that the others do not repair.
@@ -115,7 +117,7 @@ import Testing
             let deadline = Date().addingTimeInterval(60)
             while !killed, Date() < deadline, shards.contains(where: \.process.isRunning) {
                 if let data = FileManager.default.contents(atPath: lock.path),
-                   let holder = try? JSONDecoder().decode(AssemblyLock.Owner.self, from: data),
+                   let holder = try? OutputJSON.decode(AssemblyLock.Owner.self, from: data, file: "lock"),
                    let victim = shards.first(where: { $0.process.processIdentifier == holder.pid }) {
                     kill(holder.pid, SIGKILL)
                     victim.process.waitUntilExit()

@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import TensorCore
+import Visualization
 
 /// How long an experiment's units take on this machine: a short calibration (three optimisation steps, spread over
 /// the octave stages, of every (layer, preset, batch) the units use, one photo through the patch search per layer), scaled by

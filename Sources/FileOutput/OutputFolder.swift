@@ -1,9 +1,12 @@
-import FileOutput
 import Foundation
-import ImageIO
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 
 /// Why a command's output cannot be written; one line that names the folder (or file) and what to do.
-enum OutputError: Error, CustomStringConvertible {
+public enum OutputError: Error, CustomStringConvertible {
     case notWritable(path: String, reason: String)
     case notAFolder(path: String)
     case mountPoint(path: String)
@@ -13,7 +16,7 @@ enum OutputError: Error, CustomStringConvertible {
     case writeFailed(folder: String, file: String, reason: String)
     case cannotReplace(folder: String, reason: String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .notWritable(let path, let reason):
             "\(path): cannot write to this output folder (\(reason)); choose another --out"
@@ -37,7 +40,7 @@ enum OutputError: Error, CustomStringConvertible {
     }
 
     /// The error for a failed write of `file` (relative to the output) into the folder the user named.
-    static func writing(_ file: String, in folder: String, _ error: FileWriteError) -> OutputError {
+    public static func writing(_ file: String, in folder: String, _ error: FileWriteError) -> OutputError {
         switch error {
         case .diskFull: .diskFull(folder: folder, file: file)
         case .folderMissing: .writeFailed(folder: folder, file: file, reason: "its folder vanished during the run")
@@ -47,18 +50,26 @@ enum OutputError: Error, CustomStringConvertible {
 }
 
 /// What a command writes into its output folder, so that an earlier run's files are told apart from anyone else's.
-struct OutputLayout {
+public struct OutputLayout: Sendable {
     /// The subcommand, for messages ("visualize").
-    let command: String
+    public let command: String
     /// The files, for messages ("filter_NNNN.png, grid.png, manifest.json").
-    let files: String
+    public let files: String
     /// Whether an entry (path components relative to the folder) is one the command writes.
-    let owns: (_ components: [String], _ isDirectory: Bool) -> Bool
+    public let owns: @Sendable (_ components: [String], _ isDirectory: Bool) -> Bool
     /// Files every complete earlier run has (a non-empty folder without them is someone else's).
-    var required: [String] = []
+    public var required: [String] = []
+
+    public init(command: String, files: String,
+                owns: @escaping @Sendable (_ components: [String], _ isDirectory: Bool) -> Bool, required: [String] = []) {
+        self.command = command
+        self.files = files
+        self.required = required
+        self.owns = owns
+    }
 
     /// `prefix` + `numbers` groups of digits joined by "_" + `suffix`: numbered("filter_0003.png", "filter_", 1, ".png").
-    static func numbered(_ name: String, _ prefix: String, _ numbers: Int, _ suffix: String) -> Bool {
+    public static func numbered(_ name: String, _ prefix: String, _ numbers: Int, _ suffix: String) -> Bool {
         guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count else { return false }
         let groups = name.dropFirst(prefix.count).dropLast(suffix.count).split(separator: "_", omittingEmptySubsequences: false)
         return groups.count == numbers && groups.allSatisfy { !$0.isEmpty && $0.allSatisfy { ("0"..."9").contains($0) } }
@@ -69,11 +80,11 @@ struct OutputLayout {
 /// (`.NAME.tmp-PID-RANDOM`, same file system) that is renamed into place when all are written (the earlier folder
 /// renamed aside first, then removed). A failed or killed run leaves the earlier outputs as they were; the next
 /// run removes what a killed one left behind. A folder holding files the command did not write is refused.
-enum OutputFolder {
+public enum OutputFolder {
     /// Before any work: `dir` is a folder or absent, holds only `layout`'s files, and a sibling can be created in its
     /// parent (created if missing). Cleans up after killed runs: their temporary folders are removed, and an
     /// earlier folder moved aside by a run killed between its two renames is put back.
-    static func prepare(_ dir: URL, for layout: OutputLayout) throws {
+    public static func prepare(_ dir: URL, for layout: OutputLayout) throws {
         let target = resolved(dir), display = dir.path
         let parent = target.deletingLastPathComponent()
         if target.path == "/" { throw OutputError.notWritable(path: display, reason: "the root folder cannot be replaced") }
@@ -99,7 +110,7 @@ enum OutputFolder {
 
     /// Runs `body` to write the run's files into a temporary folder, then puts that folder in place of `dir`.
     /// On any failure the temporary folder is removed and `dir` is left as it was.
-    static func replace(_ dir: URL, for layout: OutputLayout, _ body: (OutputStaging) throws -> Void) throws {
+    public static func replace(_ dir: URL, for layout: OutputLayout, _ body: (OutputStaging) throws -> Void) throws {
         let target = resolved(dir), display = dir.path
         let parent = target.deletingLastPathComponent()
         let staging = OutputStaging(root: parent.appendingPathComponent(TemporaryName.make(for: target.lastPathComponent, kind: .file)),
@@ -167,7 +178,7 @@ enum OutputFolder {
 
     /// The folder that is replaced: absolute, without "." or "..", symbolic links resolved (so a link to a folder
     /// keeps pointing at it and the folder it names is replaced).
-    static func resolved(_ dir: URL) -> URL {
+    public static func resolved(_ dir: URL) -> URL {
         let url = URL(fileURLWithPath: dir.path).standardizedFileURL
         return exists(url) ? url.resolvingSymlinksInPath() : url
     }
@@ -178,16 +189,16 @@ enum OutputFolder {
         return stat(url.path, &info) == 0 ? UInt64(info.st_dev) : nil
     }
 
-    static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
+    public static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
 
-    static func isFolder(_ url: URL) -> Bool {
+    public static func isFolder(_ url: URL) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
     /// For folders written in place, file by file (experiments, which resume): created if missing and proven
     /// writable before any work starts.
-    static func prepare(_ dir: URL) throws {
+    public static func prepare(_ dir: URL) throws {
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let probe = dir.appendingPathComponent(".filtervis-write-test-\(ProcessInfo.processInfo.processIdentifier)")
@@ -200,38 +211,17 @@ enum OutputFolder {
 }
 
 /// The temporary folder a run writes into; errors name the output folder the user gave, not the temporary one.
-struct OutputStaging: Sendable {
-    let root: URL
-    let display: String
-
-    func write(_ bytes: some ContiguousBytes, to relative: String) throws {
-        do { try AtomicFile.write(bytes, to: root.appendingPathComponent(relative)) } catch let error as FileWriteError {
-            throw OutputError.writing(relative, in: display, error)
-        }
-    }
-
-    func write(_ image: Image, to relative: String) throws {
-        try write(image.pngData(), to: relative)
-    }
-
-
-    /// Creates a sub-folder (and its parents).
-    func makeFolder(_ relative: String) throws {
-        var path = root
-        for component in relative.split(separator: "/") {
-            path.appendPathComponent(String(component))
-            guard mkdir(path.path, 0o777) == 0 || errno == EEXIST else {
-                throw OutputError.writing(relative, in: display, .from(errno: errno, writing: path))
-            }
-        }
-    }
+/// Experiments' `ResultWriter` writes the files into it.
+public struct OutputStaging: Sendable {
+    public let root: URL
+    public let display: String
 }
 
 /// A command's single output file (card, image convert/grid): written to a temporary sibling and renamed into place,
 /// so a failed or killed run leaves the earlier file as it was; temporaries of killed runs are removed first.
-enum OutputFile {
+public enum OutputFile {
     /// Before any work: the parent folder exists (created if missing) and is writable, and `url` is not a folder.
-    static func prepare(_ url: URL) throws {
+    public static func prepare(_ url: URL) throws {
         if OutputFolder.isFolder(url) { throw OutputError.isAFolder(path: url.path) }
         let folder = url.deletingLastPathComponent()
         do {
@@ -246,14 +236,9 @@ enum OutputFile {
         rmdir(probe.path)
     }
 
-    /// Encodes as the name's extension says (.png, .jpg, .jpeg) and writes atomically.
-    static func write(_ image: Image, to url: URL, quality: Int = 90) throws {
-        guard let format = ImageFormat.forWriting(path: url.path) else {
-            throw ImageError(file: url.lastPathComponent, kind: .invalidArgument,
-                             reason: "cannot tell the output format from the name: use .png, .jpg or .jpeg")
-        }
+    /// Writes `bytes` atomically to `url`, removing the temporaries killed runs left beside it first.
+    public static func write(_ bytes: some ContiguousBytes, to url: URL) throws {
         if OutputFolder.isFolder(url) { throw OutputError.isAFolder(path: url.path) }
-        let bytes = format == .png ? try image.pngData() : try image.jpegData(quality: quality)
         TemporaryName.removeStale(besides: url)
         do { try AtomicFile.write(bytes, to: url) } catch let error as FileWriteError {
             throw OutputError.writing(url.lastPathComponent, in: url.deletingLastPathComponent().path, error)

@@ -1,8 +1,9 @@
+@testable import Experiments
 import Foundation
 import ImageIO
-import Testing
 import TensorCore
-@testable import Visualization
+import Testing
+import Visualization
 
 /// The report renders in a real browser: headless Chromium screenshots of index.html and one card page.
 @Suite(.serialized) struct ReportScreenshotTests {

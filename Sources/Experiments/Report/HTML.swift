@@ -1,4 +1,5 @@
 import Foundation
+import Visualization
 
 /// Small helpers for the static report: escaping, number formatting, and the one page shell with its CSS.
 enum HTML {

@@ -1,8 +1,10 @@
+@testable import Experiments
+import FileOutput
 import Foundation
 import ImageIO
-import Testing
 import TensorCore
-@testable import Visualization
+import Testing
+import Visualization
 
 /// The small pieces under the runner: feature-map tiles, seed stability, and config.json round trips.
 struct ExperimentPartsTests {
@@ -47,7 +49,7 @@ struct ExperimentPartsTests {
         {layers: ['conv1_1'], filters: {conv1_1: [1, 2]}, preset: ['lucid'], overrides: {steps: 3}, seeds: [4],
          featuremaps: {layers: ['pool1'], photo: 'a.jpg'}, patches: {layers: ['conv2_1']}, threads: 2}
         """, file: "x.json5", defaultName: "x")
-        let decoded = try JSONDecoder().decode(ExperimentConfig.self, from: Data(ExperimentStore.json(config)))
+        let decoded = try OutputJSON.decode(ExperimentConfig.self, from: Data(ExperimentStore.json(config)), file: "config.json")
         #expect(decoded == config)
     }
 

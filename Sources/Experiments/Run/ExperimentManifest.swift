@@ -1,9 +1,12 @@
+import FileOutput
 import ImageIO
 import Models
+import Visualization
 
 /// manifest.json: the resolved config, provenance, every unit's files, per-filter numbers, and (apart, under
 /// `timings`, the only field that differs between reruns) how long it all took.
-public struct ExperimentManifest: Codable, Equatable {
+public struct ExperimentManifest: OutputDocument, Equatable {
+    public static let schema = "filtervis.experiment.manifest/2"
     public var tool = "filtervis"
     public var version: String
     public var name: String

@@ -1,4 +1,5 @@
 import ImageIO
+import Visualization
 
 /// How alike a filter's images are across seeds.
 enum SeedStability {

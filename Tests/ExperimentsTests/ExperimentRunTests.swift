@@ -1,8 +1,10 @@
 import Checkpoints
+@testable import Experiments
+import FileOutput
 import Foundation
-import Testing
 import TensorCore
-@testable import Visualization
+import Testing
+import Visualization
 
 /// A small pinned experiment: its files are pinned by hash, and threads, sharding and resuming change no byte.
 @Suite(.serialized) struct ExperimentRunTests {
@@ -117,7 +119,7 @@ import TensorCore
     /// a new convolution algorithm) changes them: rerun this test and paste the listing it prints.
     static let pinned: [String: String] = [
         "block1_conv2/featuremaps.png": "7729687214de4e5a01b8dbc76bae7c98175ea4536ff68cd32dbf2d96088e3fd6",
-        "config.json": "becc6145c80d462cbb684d782745133098db830dad3937c24c09d2bb7e64d0b4",
+        "config.json": "c0fe51aa52d791f0434d35485f53f48a17465997dd79dddb0b4b02a8ab7defbc",
         "conv2_1/filter_0001.html": "4df7e99302721f7fa42e2d295e9c1d5db04e9b8b6ce35824f2e448ca71907439",
         "conv2_1/filter_0002.html": "d5e287c147560ad1dabd62d14752dc338a0e583be320a581425a9c462c9f905e",
         "conv2_1/grid-keras2016-seed0.png": "0a15d5ae16cbb98d925f3ffed9b81aeb18b24427417644fa8242f0a07d101faf",
@@ -126,24 +128,24 @@ import TensorCore
         "conv2_1/keras2016/seed0/filter_0002.png": "8eabe2697d958f308a6894e185aaf4a7927609d05529685f12ab4254c6bb9f88",
         "conv2_1/keras2016/seed1/filter_0001.png": "99278f8661c2bd776e3309780368671b9e6b3a8ab09997224c64d2b68db8a825",
         "conv2_1/keras2016/seed1/filter_0002.png": "5599acdad7f02aa991113454eeb5f30a86c643ba0a1cb580f6630e799a6c6784",
-        "conv2_1/patches.json": "a5c31004437fa039f394139f452a62d074af2bed98ed65db59d60458c6d2c1bb",
+        "conv2_1/patches.json": "92109308ce386adfe15e3257498b80845ec4f03f75650b1c6c62214478be8566",
         "conv2_1/patches.png": "d2cfee8adcc0a3180c302f951644757cd19f1aaa28a0e53ef74da6f3c3f8cedf",
         "conv2_1/patches/filter_0001_1.png": "80bcc6e7541252fc925adda6a9b260091bf5d54f05b69b5da80e54f6c6fb514b",
         "conv2_1/patches/filter_0001_2.png": "141ce857326d3511adfe144c4277fbdd7a9bf9d625f95b6fcc612a24c2319486",
         "conv2_1/patches/filter_0002_1.png": "1c4c5ac819e0f6641482505802cda7ec5cd8a375722e4ae2ea09357f15f6f1eb",
         "conv2_1/patches/filter_0002_2.png": "efde9867ea310abfe373f5f3b3048fec4169f445f163d82e1668a17dbe8121bd",
-        "conv2_1/patches/part000.json": "052a232d42b595d5eac4d8c4bfbbbe1452e2cb6b4e0ed6b5277794c219a7cc5a",
-        "conv2_1/patches/part001.json": "318b2a9fa924fb92f71b4366d218a6413e03a044afb3695f7b5b793f47a3a5a6",
+        "conv2_1/patches/part000.json": "816465ac6e120ac3766e92a429d8677727746a6f2a3e9e37e1959b6b41d9db29",
+        "conv2_1/patches/part001.json": "be4ff612493175b5fd0391b8e312ed0e252032da6e7114a8c5572426e0293c5b",
         "featuremaps-photo.png": "5bca50ea5c54f8d1e7f27628244eefd7076005638cce7707c1825c2763c5cdc4",
-        "index.html": "2848cd629bb42599bb329a97cebf4567bc5e50221d4085696f4ae7b2f00993b7",
-        "manifest.json": "8d3e6646ac48944cbca58c9e9e3ce548afdf08140768070c16fe4281d00f8181",
-        "units/featuremaps-block1_conv2.json": "d706cda2a738dbf3d0ea046758fb0dde1d0d8fde096470ac31bb0a6e95d5bcba",
-        "units/filters-conv2_1-keras2016-seed0-batch000.json": "c86a0ec89aac568f87468b456768b0c868bd65134d13e3f4d8b8ba80ef1ec1a8",
-        "units/filters-conv2_1-keras2016-seed0-batch001.json": "406871844952a0c485a3feb57fe432dd4218606bae78239a352616b7a6d172bc",
-        "units/filters-conv2_1-keras2016-seed1-batch000.json": "bd4a93e944efabd259099ae09baa265b955c54e87cb881d7e311f1b47ef97421",
-        "units/filters-conv2_1-keras2016-seed1-batch001.json": "8da41ea0cdc8dd23a59cb4c34af5c279180372af04b6afda603dfcd8f4b27272",
-        "units/patches-conv2_1-part000.json": "87c2ea26cb742664583c6d38324ba19d65d7df6d03625380a395ba0db72aaa8c",
-        "units/patches-conv2_1-part001.json": "025a6a6367335cd262703983e43422f73467e4d9dc5bf924b5890d99a7491bb8",
+        "index.html": "a0241360ae7e2eff3b008b2d88b7929ae3fa6641203e5c0a3c7b5063a463b072",
+        "manifest.json": "f680fe603c64dcde0323709a686291f5545992f910ee8510b7685a173881cd03",
+        "units/featuremaps-block1_conv2.json": "a93704e78097de12ef885b4dcbf8d5af3e7afb3be7c72a8b9373046867836a01",
+        "units/filters-conv2_1-keras2016-seed0-batch000.json": "a83d72b59ac98ca6b0a5050508ef0d94cb773b64fa7ea4a6d79bc54d4339b51d",
+        "units/filters-conv2_1-keras2016-seed0-batch001.json": "9dc754d455beb65b87b7f2f10438a62b62cf55ef3ea35024380290eac571cf65",
+        "units/filters-conv2_1-keras2016-seed1-batch000.json": "af3fb3a63b76e40bb138130302361a120225fceec1a0b616318d78f147e985f7",
+        "units/filters-conv2_1-keras2016-seed1-batch001.json": "07a511c7ac99d20c1166c8f4451fc7c3a49fdbf223b8e680926b86fb9ae5c8ac",
+        "units/patches-conv2_1-part000.json": "ed548310c779a8a0a17f0b2642647407e9abe9b0b8303ac5675d70620091725c",
+        "units/patches-conv2_1-part001.json": "4a8cbc38a93247bc3c22723d635197b53b121c2c29c36d749f992cf7c0741520",
     ]
 }
 
@@ -177,7 +179,7 @@ struct TreeDigest {
             if relative.hasSuffix(".timing.json") { continue }
             var data = try Data(contentsOf: url)
             if relative == "manifest.json" {
-                var manifest = try JSONDecoder().decode(ExperimentManifest.self, from: data)
+                var manifest = try OutputJSON.decode(ExperimentManifest.self, from: data, file: relative)
                 manifest.timings = .init(wallSeconds: 0, unitSeconds: 0, networkSeconds: 0, networkShare: 0, assembleSeconds: 0, threads: 0, units: [:])
                 data = Data(try ExperimentStore.json(manifest))
             }

@@ -1,6 +1,7 @@
+@testable import Experiments
 import Foundation
 import Testing
-@testable import Visualization
+import Visualization
 
 /// The plan's wall-time estimate and the run's work model.
 @Suite(.serialized) struct ExperimentEstimateTests {

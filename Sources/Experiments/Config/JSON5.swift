@@ -1,4 +1,5 @@
 import Foundation
+import Visualization
 
 /// A parsed JSON5 value, with the line it started on (for error messages).
 ///

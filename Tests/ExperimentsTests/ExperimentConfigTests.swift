@@ -1,6 +1,7 @@
+@testable import Experiments
 import Foundation
 import Testing
-@testable import Visualization
+import Visualization
 
 /// The config reader: the JSON5 subset, defaults, and errors that name the key and the file.
 struct ExperimentConfigTests {
@@ -127,5 +128,13 @@ struct ExperimentConfigTests {
         for bad in ["8/8", "-1/8", "1", "a/b", "1/0"] {
             #expect(Self.message { _ = try Shard(parsing: bad) }.contains("must be i/n with 0 <= i < n"))
         }
+    }
+
+    @Test("JSON5: 256 levels parse, 257 and 50,000 are refused with the line")
+    func jsonDepth() throws {
+        func nested(_ n: Int) -> String { String(repeating: "[", count: n) + String(repeating: "]", count: n) }
+        _ = try JSON5Parser.parse(nested(256), file: "ok.json5")
+        #expect(throws: ExperimentError.self) { try JSON5Parser.parse(nested(257), file: "deep.json5") }
+        #expect(throws: ExperimentError.self) { try JSON5Parser.parse(String(repeating: "{a:", count: 50_000) + "1", file: "deep.json5") }
     }
 }

@@ -1,11 +1,14 @@
+import FileOutput
 import Foundation
 import ImageIO
+import Visualization
 
 /// An experiment as its config file states it: every key optional but `layers`, defaults filled in.
 ///
 /// Configs list only what differs from these defaults (nanoGPT style); unknown keys and bad values are refused
 /// with the key and the file named.
-public struct ExperimentConfig: Codable, Equatable {
+public struct ExperimentConfig: OutputDocument, Equatable {
+    public static let schema = "filtervis.experiment.config/2"
     /// Which files a run produces.
     public enum Output: String, Codable, CaseIterable, Comparable {
         case filters, patches, featuremaps, report

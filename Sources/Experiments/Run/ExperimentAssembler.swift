@@ -2,6 +2,7 @@ import Foundation
 import ImageIO
 import Models
 import TensorCore
+import Visualization
 
 /// Turns the finished units into the experiment's results: grids per layer, preset and seed; merged top patches
 /// with crops and a gallery; per-filter numbers; the report; and manifest.json, written last.
@@ -59,12 +60,12 @@ struct ExperimentAssembler {
     static let definitions: [String: String] = [
         "score": "the engine's score: spatial mean of the score tensor on the optimised image at the optimisation size, no transforms",
         "peak": "maximum over positions of the score tensor on the saved 8-bit preference image",
-        "bestPatchActivation": "maximum over positions of the score tensor over all photos as the patch search sees them (the patch's scale: its shorter side in px, 0 = resized to 256 and centre-cropped to 224)",
-        "peakOverBestPatch": "the best seed's peak divided by bestPatchActivation (the same tensor): above 1, the synthetic image excites the filter more than any photo",
-        "seedCorrelation": "mean pairwise Pearson correlation of the seeds' saved images (RGB bytes); near 1: the same picture every seed",
-        "scoreSpread": "max - min of the seeds' scores",
+        "best_patch_activation": "maximum over positions of the score tensor over all photos as the patch search sees them (the patch's scale: its shorter side in px, 0 = resized to 256 and centre-cropped to 224)",
+        "peak_over_best_patch": "the best seed's peak divided by best_patch_activation (the same tensor): above 1, the synthetic image excites the filter more than any photo",
+        "seed_correlation": "mean pairwise Pearson correlation of the seeds' saved images (RGB bytes); near 1: the same picture every seed",
+        "score_spread": "max - min of the seeds' scores",
         "dead": "the score stayed at or below 0 for every seed",
-        "scoreTensor": "the post-ReLU output of the layer's conv (e.g. relu3_1 for conv3_1), read by scores, peaks and patches",
+        "score_tensor": "the post-ReLU output of the layer's conv (e.g. relu3_1 for conv3_1), read by scores, peaks and patches",
     ]
 
     // MARK: One layer
@@ -86,7 +87,8 @@ struct ExperimentAssembler {
                             tiles.append(try Image(contentsOf: store.url(entry.image)))
                             labels.append(entry.dead ? "\(entry.filter) dead" : String(entry.filter))
                             seedEntries[entry.filter, default: [:]][preset.name, default: []].append(
-                                .init(seed: seed, image: entry.image, score: entry.score, peak: entry.peak, dead: entry.dead))
+                                // `run` records every filter's peak (only `visualize` leaves it out).
+                                .init(seed: seed, image: entry.image, score: entry.score, peak: entry.peak ?? 0, dead: entry.dead))
                         }
                     }
                     let path = ExperimentLayout.grid(layer: layer, preset: preset.name, seed: seed)

@@ -1,8 +1,10 @@
 import Checkpoints
+import FileOutput
 import Foundation
 import ImageIO
 import Models
 import TensorCore
+import Visualization
 
 /// Runs an experiment's work units into its output folder, skipping the finished ones, then assembles the
 /// grids, galleries, manifest and report once every unit is done (`ExperimentAssembler`).
@@ -134,7 +136,7 @@ public final class ExperimentRunner {
         let inputs = UnitInputs(version: FilterVisVersion.current, model: plan.network.name,
                                 weightsSHA256: plan.weights["file_sha256"] ?? "", unit: unit, preset: preset,
                                 patches: patches, patchFilters: kept, featuremaps: maps)
-        return SHA256.hex(of: Data(try ExperimentStore.json(inputs)))
+        return SHA256.hex(of: Data(try OutputJSON.encodePart(inputs)))
     }
 
     // MARK: Units
@@ -188,8 +190,7 @@ public final class ExperimentRunner {
         for (i, result) in results.enumerated() {
             let path = ExperimentLayout.filterImage(layer: layer, preset: preset.name, seed: seed, filter: result.filter)
             files[path] = try store.write(images[i], to: path)
-            records.append(FilterRecord(filter: result.filter, image: path, score: result.score, peak: peaks[i],
-                                        dead: result.isDead, curve: result.curve))
+            records.append(FilterRecord(result, image: path, peak: peaks[i]))
         }
         return UnitRecord(unit: unit, fingerprint: fingerprint, files: files, filters: records)
     }
@@ -213,16 +214,15 @@ extension ExperimentPlan {
 
 /// Where each output lives inside the experiment folder (all paths relative to it).
 public enum ExperimentLayout {
-    static func filterName(_ filter: Int) -> String { String(format: "filter_%04d", filter) }
     public static func filterImage(layer: String, preset: String, seed: UInt64, filter: Int) -> String {
-        "\(layer)/\(preset)/seed\(seed)/\(filterName(filter)).png"
+        "\(layer)/\(preset)/seed\(seed)/\(OutputNames.filter(filter)).png"
     }
     public static func grid(layer: String, preset: String, seed: UInt64) -> String { "\(layer)/grid-\(preset)-seed\(seed).png" }
     public static func patchPart(layer: String, part: Int) -> String { "\(layer)/patches/part\(WorkUnit.pad3(part)).json" }
     public static func patches(layer: String) -> String { "\(layer)/patches.json" }
     public static func patchGallery(layer: String) -> String { "\(layer)/patches.png" }
-    public static func patchCrop(layer: String, filter: Int, rank: Int) -> String { "\(layer)/patches/\(filterName(filter))_\(rank).png" }
+    public static func patchCrop(layer: String, filter: Int, rank: Int) -> String { "\(layer)/patches/\(OutputNames.filter(filter))_\(rank).png" }
     public static func featureMaps(layer: String) -> String { "\(layer)/featuremaps.png" }
     public static let featureMapPhoto = "featuremaps-photo.png"
-    public static func card(layer: String, filter: Int) -> String { "\(layer)/\(filterName(filter)).html" }
+    public static func card(layer: String, filter: Int) -> String { "\(layer)/\(OutputNames.filter(filter)).html" }
 }

@@ -1,3 +1,5 @@
+import Visualization
+
 /// One piece of an experiment that is computed, saved and skipped on rerun as a whole.
 ///
 /// The unit list is a pure function of the config (and the photo folder's file names), in a fixed order, so

@@ -1,76 +1,68 @@
+import FileOutput
 import Foundation
 import ImageIO
 import Models
 import TensorCore
 import Visualization
 
-/// Writes a visualisation run: one PNG per filter, the labelled grid, and manifest.json. The files go into a
+/// Writes a visualisation run through the one `ResultWriter`: one PNG per filter, the labelled grid, and manifest.json. The files go into a
 /// temporary folder that replaces --out as a whole (`OutputFolder`), so a failed or killed run leaves the earlier
 /// run's files as they were, and a smaller run leaves none of a larger earlier one's behind.
-enum VisualizationOutput {
-    enum Order { case index, score }
+public enum VisualizationOutput {
+    public enum Order: Sendable { case index, score }
 
-    struct Manifest: Codable {
-        struct FilterEntry: Codable {
-            let filter: Int
-            let image: String
-            let score: Float
-            let dead: Bool
-            let bestPhotoScore: Float?
-            let bestPhoto: String?
-            let photoRatio: Float?
-            let curve: [Float]
+    /// manifest.json of `visualize`.
+    public struct Manifest: OutputDocument, Equatable {
+        public static let schema = "filtervis.visualize.manifest/2"
+        public struct Baseline: Codable, Equatable {
+            public let photos: Int
+            public let size: Int
+            public let definition: String
+            public let medianRatio: Float?
+            public let minRatio: Float?
+            public let filtersAtOrAboveBestPhoto: Int
         }
-        struct Baseline: Codable {
-            let photos: Int
-            let size: Int
-            let definition: String
-            let medianRatio: Float?
-            let minRatio: Float?
-            let filtersAtOrAboveBestPhoto: Int
-        }
-        let tool: String
-        let version: String
-        let model: String
-        let layer: String
-        let objectiveLayer: String
-        let scoreLayer: String
-        let scoreDefinition: String
-        let weights: [String: String]
-        let preprocessing: String
-        let preset: PresetDescription
-        let seed: UInt64
+        public let tool: String
+        public let version: String
+        public let model: String
+        public let layer: String
+        public let objectiveLayer: String
+        public let scoreLayer: String
+        public let scoreDefinition: String
+        public let weights: [String: String]
+        public let preprocessing: String
+        public let preset: PresetDescription
+        public let seed: UInt64
         /// How 3x3 convolutions were computed: "auto" (Winograd where eligible) or "direct" (FILTERVIS_CONV).
-        let convolution: String
-        let threads: Int
-        let batch: Int
-        let wallSeconds: Double
-        let deadFilters: [Int]
-        let photoBaseline: Baseline?
-        let filters: [FilterEntry]
+        public let convolution: String
+        public let threads: Int
+        public let batch: Int
+        public let wallSeconds: Double
+        public let deadFilters: [Int]
+        public let photoBaseline: Baseline?
+        public let filters: [FilterRecord]
     }
 
-    static func imageName(_ filter: Int) -> String { String(format: "filter_%04d.png", filter) }
-
     /// The files a run writes (anything else in --out is refused).
-    static let layout = OutputLayout(command: "visualize", files: "filter_NNNN.png, grid.png, manifest.json") { path, isDirectory in
+    public static let layout = OutputLayout(command: "visualize", files: "filter_NNNN.png, grid.png, manifest.json") { path, isDirectory in
         path.count == 1 && !isDirectory
             && (["grid.png", "manifest.json"].contains(path[0]) || OutputLayout.numbered(path[0], "filter_", 1, ".png"))
     }
 
-    static func write(results: [FilterResult], job: VisualizationJob, baseline: PhotoBaseline?, order: Order,
+    public static func write(results: [FilterResult], job: VisualizationJob, baseline: PhotoBaseline?, order: Order,
                       wallSeconds: Double, to dir: URL) throws {
         try OutputFolder.replace(dir, for: layout) { staging in
-            try write(results: results, job: job, baseline: baseline, order: order, wallSeconds: wallSeconds, into: staging)
+            try write(results: results, job: job, baseline: baseline, order: order, wallSeconds: wallSeconds,
+                      into: ResultWriter(staging: staging))
         }
     }
 
     private static func write(results: [FilterResult], job: VisualizationJob, baseline: PhotoBaseline?, order: Order,
-                              wallSeconds: Double, into dir: OutputStaging) throws {
+                              wallSeconds: Double, into dir: ResultWriter) throws {
         var tiles: [(label: String, image: Image)] = []
         for result in results {
             let image = Image(tensor: reshape(result.rgb, [1] + result.rgb.shape))
-            try dir.write(image, to: imageName(result.filter))
+            try dir.write(image, to: OutputNames.filterImage(result.filter))
             tiles.append((String(result.filter), image))
         }
         let ordered = order == .index ? Array(zip(results, tiles)) : zip(results, tiles).sorted { $0.0.score > $1.0.score }
@@ -87,9 +79,8 @@ enum VisualizationOutput {
                               filtersAtOrAboveBestPhoto: ratios?.filter { $0 >= 1 }.count ?? 0)
         }
         let entries = results.enumerated().map { i, r in
-            Manifest.FilterEntry(filter: r.filter, image: imageName(r.filter), score: r.score, dead: r.isDead,
-                                 bestPhotoScore: baseline?.best[i], bestPhoto: baseline?.bestPhoto[i], photoRatio: ratios?[i],
-                                 curve: r.curve)
+            FilterRecord(r, image: OutputNames.filterImage(r.filter),
+                         bestPhotoScore: baseline?.best[i], bestPhoto: baseline?.bestPhoto[i], photoRatio: ratios?[i])
         }
         let manifest = Manifest(
             tool: "filtervis", version: FilterVisVersion.current, model: job.network.name, layer: job.layer.name,
@@ -100,10 +91,6 @@ enum VisualizationOutput {
             threads: Parallel.threads, batch: job.batchSize,
             wallSeconds: wallSeconds, deadFilters: results.filter(\.isDead).map(\.filter), photoBaseline: summary,
             filters: entries)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try dir.write(Array(encoder.encode(manifest)), to: "manifest.json")
+        try dir.write(document: manifest, to: "manifest.json")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Visualization
 
 /// The static HTML report of an experiment: index.html by layer, and one card page per filter.
 ///

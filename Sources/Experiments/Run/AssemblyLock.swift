@@ -1,5 +1,6 @@
 import FileOutput
 import Foundation
+import Visualization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,8 @@ final class AssemblyLock {
     static let fileName = ".assembly.lock"
 
     /// Who holds a lock: written into it, so waiters can name the holder and check it is alive.
-    struct Owner: Codable, Equatable, CustomStringConvertible {
+    struct Owner: OutputDocument, Equatable, CustomStringConvertible {
+        static let schema = "filtervis.experiment.assembly-lock/2"
         var host: String
         var pid: Int32
         var token: UInt64
@@ -57,7 +59,7 @@ final class AssemblyLock {
                         onWait: (Owner) -> Void = { _ in }) throws -> AssemblyLock {
         let url = root.appendingPathComponent(fileName)
         let me = Owner.current()
-        let content = try ExperimentStore.json(me)
+        let content = try OutputJSON.encode(me)
         var told = false
         // What the waiter saw last (content and mtime) and since when, by its own monotonic clock.
         var seen: (Data, Double)?
@@ -65,7 +67,7 @@ final class AssemblyLock {
         while true {
             if try tryCreate(url, content: content, owner: me) { return AssemblyLock(url: url, owner: me, heartbeat: heartbeat) }
             guard let (data, mtime) = snapshot(url) else { continue }  // released meanwhile: try again at once
-            let holder = try? JSONDecoder().decode(Owner.self, from: data)
+            let holder = try? OutputJSON.decode(Owner.self, from: data, file: url.path)
             if let holder, !told { onWait(holder); told = true }
             if seen == nil || seen!.0 != data || seen!.1 != mtime { (seen, seenSince) = ((data, mtime), .now()) }
             let unchanged = Double(DispatchTime.now().uptimeNanoseconds - seenSince.uptimeNanoseconds) / 1e9
@@ -81,7 +83,7 @@ final class AssemblyLock {
     /// Removes the lock if it is still ours (a waiter may have broken it after a long stall).
     func release() {
         heartbeatTimer.cancel()
-        if let (data, _) = Self.snapshot(url), (try? JSONDecoder().decode(Owner.self, from: data)) == owner {
+        if let (data, _) = Self.snapshot(url), (try? OutputJSON.decode(Owner.self, from: data, file: url.path)) == owner {
             unlink(url.path)
         }
     }

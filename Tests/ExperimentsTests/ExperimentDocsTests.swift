@@ -7,15 +7,16 @@ import Testing
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// (path, block) for every marked block of a Markdown text.
-    static func markedBlocks(_ markdown: String) -> [(path: String, block: String)] {
+    /// (path, block) for every block of a Markdown text marked `<!-- MARKER: PATH -->` (OutputFormatsDocsTests
+    /// marks its examples with `schema`).
+    static func markedBlocks(_ markdown: String, marker: String = "file") -> [(path: String, block: String)] {
         var found: [(String, String)] = []
         let lines = markdown.components(separatedBy: "\n")
         var i = 0
         while i < lines.count {
             let line = lines[i].trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("<!-- file: "), line.hasSuffix("-->"), i + 1 < lines.count, lines[i + 1].hasPrefix("```") {
-                let path = line.dropFirst("<!-- file: ".count).dropLast(3).trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("<!-- \(marker): "), line.hasSuffix("-->"), i + 1 < lines.count, lines[i + 1].hasPrefix("```") {
+                let path = line.dropFirst("<!-- \(marker): ".count).dropLast(3).trimmingCharacters(in: .whitespaces)
                 var body: [String] = []
                 var j = i + 2
                 while j < lines.count, lines[j] != "```" { body.append(lines[j]); j += 1 }
