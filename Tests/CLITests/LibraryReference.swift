@@ -49,6 +49,23 @@ enum LibraryReference {
             return nil
         }
     }
+
+    /// Expects the PNG at `url` to decode to exactly `expected`; a difference is told by size or first sample,
+    /// not by printing every pixel.
+    static func expectPNG(_ url: URL, equals expected: Image, sourceLocation: SourceLocation = #_sourceLocation) {
+        guard let image = png(url, sourceLocation: sourceLocation) else { return }
+        guard (image.width, image.height, image.channels) == (expected.width, expected.height, expected.channels) else {
+            let sizes = "\(image.width) x \(image.height) x \(image.channels), the library's \(expected.width) x \(expected.height) x \(expected.channels)"
+            Issue.record("\(url.lastPathComponent): \(sizes)", sourceLocation: sourceLocation)
+            return
+        }
+        if let i = image.pixels.indices.first(where: { image.pixels[$0] != expected.pixels[$0] }) {
+            let pixel = i / image.channels
+            let differing = zip(image.pixels, expected.pixels).filter { $0 != $1 }.count
+            let first = "(\(pixel % image.width), \(pixel / image.width)): \(image.pixels[i]) vs \(expected.pixels[i])"
+            Issue.record("\(url.lastPathComponent): \(differing) samples differ from the library's, the first at \(first)", sourceLocation: sourceLocation)
+        }
+    }
 }
 
 /// A command expected to fail before any work: exit status, exactly one error line holding `mentions`, and

@@ -53,17 +53,16 @@ import Visualization
             #expect(entry.filter == filter && entry.strip == "conv2/filter_\(String(format: "%04d", filter)).png")
             let row = (label: String(filter), crops: try PatchSearch.crops(patches, size: 32), activations: patches.map(\.activation))
             rows.append(row)
-            #expect(LibraryReference.png(out.appendingPathComponent(entry.strip))
-                    == PatchGallery.strip(label: row.label, crops: row.crops, activations: row.activations, columns: 2, tile: 32),
-                    "\(entry.strip)")
+            LibraryReference.expectPNG(out.appendingPathComponent(entry.strip), equals:
+                PatchGallery.strip(label: row.label, crops: row.crops, activations: row.activations, columns: 2, tile: 32))
             let crops = try PatchSearch.crops(patches)
             #expect(entry.crops.count == patches.count)
             for (name, crop) in zip(entry.crops, crops) {
-                #expect(LibraryReference.png(out.appendingPathComponent(name)) == crop, "\(name)")
+                LibraryReference.expectPNG(out.appendingPathComponent(name), equals: crop)
             }
             try expectCropIsThePhotosPixels(crops[0], patches[0])
         }
-        #expect(LibraryReference.png(out.appendingPathComponent(files.gallery)) == PatchGallery.rows(rows, columns: 2, tile: 32))
+        LibraryReference.expectPNG(out.appendingPathComponent(files.gallery), equals: PatchGallery.rows(rows, columns: 2, tile: 32))
         #expect(try OutputFixtures.snapshot(out).count == 1 + 1 + 3 + 6, "index, gallery, 3 strips, 6 crops")
     }
 

@@ -106,7 +106,7 @@ import Visualization
             let image = Image(tensor: reshape(result.rgb, [1] + result.rgb.shape))
             let file = out.appendingPathComponent(saved.image)
             #expect(saved.image == "conv2/keras2016/seed1/filter_\(String(format: "%04d", filter)).png")
-            #expect(LibraryReference.png(file) == image, "\(saved.image)")
+            LibraryReference.expectPNG(file, equals: image)
             #expect(record.files[saved.image] == (try SHA256.hex(ofFile: file.path)))
             // The peak: the score tensor's maximum over positions on the saved 8-bit image.
             let maps = GradMode.withoutGrad { network.forward(Image.tensor([image]), to: score) }
@@ -126,7 +126,7 @@ import Visualization
                         && entry.column == patch.column && entry.rect == patch.rect && entry.scale == patch.scale
                         && entry.sha256 == patch.imageSHA256 && entry.photo == URL(fileURLWithPath: patch.imagePath).lastPathComponent,
                         "filter \(filter) patch \(rank + 1): \(entry) vs \(patch)")
-                #expect(LibraryReference.png(out.appendingPathComponent(entry.crop)) == (try PatchSearch.crop(patch, size: 24)), "\(entry.crop)")
+                LibraryReference.expectPNG(out.appendingPathComponent(entry.crop), equals: try PatchSearch.crop(patch, size: 24))
             }
             #expect(layer.filters[b].bestPatchActivation == expected[0].activation)
             #expect(summary.peakOverBestPatch == peak.map { $0 / expected[0].activation })
