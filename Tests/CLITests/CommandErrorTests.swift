@@ -4,15 +4,15 @@ import Testing
 /// Bad input to `patches`, `card`, `run` and `merge`: a non-zero exit before any work, one error line naming the
 /// value and what to do, and nothing left behind in the output's folder.
 @Suite(.serialized) struct CommandErrorTests {
-    /// A folder for the outputs (which must stay empty) and a config file in it; the config is written elsewhere
-    /// so that the output folder's parent starts empty.
+    /// A config file holding `text`, and an empty folder (written in a folder of its own, so the one that must stay
+    /// empty starts empty) to put the output folder in.
     func config(_ text: String) throws -> (config: URL, parent: URL) {
         let config = temporaryFolder().appendingPathComponent("bad.json5")
         try Data(text.utf8).write(to: config)
         return (config, temporaryFolder())
     }
 
-    @Test("run: an unknown config key, a missing photo folder, a layer that does not exist")
+    @Test("run: unknown config keys, a missing photo folder, a layer that does not exist, an output folder that cannot be made")
     func runRefusesBadConfigs() throws {
         let photos = try LibraryReference.photos(["apple.jpg"])
         let cases: [(text: String, mentions: [String])] = [

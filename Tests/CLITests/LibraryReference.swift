@@ -77,7 +77,8 @@ func expectRefused(_ arguments: [String], status: Int32, mentions: [String], lea
     #expect(result.exitedNormally && result.status == status, "\(arguments[0]): exit \(result.status): \(result.stderr)",
             sourceLocation: sourceLocation)
     let line = OutputFixtures.errorLine(result.stderr)
-    #expect(line != nil, "\(arguments[0]): not one error line: \(result.stderr)", sourceLocation: sourceLocation)
+    #expect(line != nil && result.stderr.split(separator: "\n").count == 1, "\(arguments[0]): not one error line: \(result.stderr)",
+            sourceLocation: sourceLocation)
     for text in mentions {
         #expect(line?.contains(text) == true, "\(arguments[0]): the error lacks '\(text)': \(result.stderr)", sourceLocation: sourceLocation)
     }
