@@ -4,8 +4,8 @@ import Testing
 /// Bad input to `patches`, `card`, `run` and `merge`: a non-zero exit before any work, one error line naming the
 /// value and what to do, and nothing left behind in the output's folder.
 @Suite(.serialized) struct CommandErrorTests {
-    /// A config file holding `text`, and an empty folder (written in a folder of its own, so the one that must stay
-    /// empty starts empty) to put the output folder in.
+    /// A config file holding `text` (in a folder of its own) and an empty folder to put the output folder in, which
+    /// must stay empty.
     func config(_ text: String) throws -> (config: URL, parent: URL) {
         let config = temporaryFolder().appendingPathComponent("bad.json5")
         try Data(text.utf8).write(to: config)
