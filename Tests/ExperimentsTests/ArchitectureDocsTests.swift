@@ -10,7 +10,9 @@ import Testing
         var names = Set<String>()
         for folder in ["Sources", "Fuzz/Sources"] {
             let walk = FileManager.default.enumerator(atPath: root.appendingPathComponent(folder).path)
-            while let path = walk?.nextObject() as? String where path.hasSuffix(".swift") { names.insert(path) }
+            while let path = walk?.nextObject() as? String {
+                if path.hasSuffix(".swift") { names.insert(path) }
+            }
         }
         return names
     }
