@@ -13,6 +13,8 @@ public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
 /// the engine asks of it. Made only by `Network.layer(_:)` / `Architecture.layer(at:named:)`, so holding one
 /// means the name was valid for that model.
 public struct LayerRef: Hashable, Sendable, CustomStringConvertible {
+    /// The architecture the node belongs to (its family, e.g. "vgg16"): a reference is only valid there.
+    public let architecture: String
     /// The node whose output the name taps.
     public let node: NodeID
     /// The name as it was asked for (what messages and manifests show).
@@ -50,7 +52,7 @@ extension Architecture {
         var score = i
         if let conv = filterConv, conv + 1 < layers.count, layers[conv + 1].kind == .relu { score = conv + 1 }
         let aliases = names.names(of: i)
-        return LayerRef(node: node, name: name ?? aliases.first ?? layers[i].path, path: layers[i].path, aliases: aliases,
+        return LayerRef(architecture: family, node: node, name: name ?? aliases.first ?? layers[i].path, path: layers[i].path, aliases: aliases,
                         channels: channels(at: i), filterConv: filterConv.map(NodeID.init), scoreNode: NodeID(score),
                         followsInputSize: i < inputSizedEnd)
     }

@@ -57,14 +57,23 @@ public final class Network: @unchecked Sendable {
         guard let layer = architecture.layer(named: layerName) else {
             throw ModelError.unknownLayer(layerName, model: name, known: architecture.names.friendlyNames)
         }
-        if layer.node.index >= architecture.classifierStart && !hasClassifier {
-            throw ModelError.classifierUnavailable(model: name, layer: layerName)
-        }
+        try check(layer)
         return layer
     }
 
     /// The layer at `node`, by its preferred name.
     public func layer(at node: NodeID) -> LayerRef { architecture.layer(at: node) }
+
+    /// Refuses a reference this network cannot compute: one resolved for another architecture, or a classifier
+    /// layer when the weights have no classifier.
+    public func check(_ layer: LayerRef) throws {
+        guard layer.architecture == architecture.family, layer.node.index < architecture.layers.count else {
+            throw ModelError.unknownLayer(layer.name, model: name, known: architecture.names.friendlyNames)
+        }
+        if layer.node.index >= architecture.classifierStart && !hasClassifier {
+            throw ModelError.classifierUnavailable(model: name, layer: layer.name)
+        }
+    }
 
     /// The receptive field of a layer's output units.
     public func receptiveField(of layer: LayerRef) -> ReceptiveField {

@@ -41,3 +41,32 @@ import TensorCore
         #expect(Array(a.weight.storage[rows..<(2 * rows)]) == Array(whole.storage[(9 * rows)..<(10 * rows)]))
     }
 }
+
+/// A `LayerRef` is valid only for the architecture that resolved it.
+@Suite struct LayerRefTests {
+    @Test func aReferenceOfAnotherArchitectureIsRefused() throws {
+        let vgg = try ReceptiveFieldGradientTests.randomNetwork(.vgg16, name: "vgg16")
+        let alex = try ReceptiveFieldGradientTests.randomNetwork(.alexnet, name: "alexnet")
+        let conv5_3 = try vgg.layer("conv5_3")
+        #expect(throws: ModelError.self) { try alex.check(conv5_3) }
+        #expect(throws: ModelError.self) { try alex.checkInputSize(SizeSetting(name: "--size", value: 224), layer: conv5_3) }
+        try vgg.check(conv5_3)
+    }
+
+    @Test func oneResolutionCarriesEverythingTheToolAsks() throws {
+        let vgg = Architecture.vgg16
+        let relu = try #require(vgg.layer(named: "block3_conv1"))   // Keras: after the ReLU
+        #expect(relu.name == "block3_conv1" && relu.preferredName == "relu3_1" && relu.path == "features.11")
+        #expect(relu.aliases.contains("block3_conv1") && relu.aliases.first == "relu3_1")
+        #expect(relu.channels == 256 && relu.filterConv == NodeID(10) && relu.scoreNode == NodeID(11) && relu.followsInputSize)
+        let conv = try #require(vgg.layer(named: "conv3_1"))
+        #expect(conv.node == NodeID(10) && conv.filterConv == NodeID(10) && conv.scoreNode == NodeID(11))
+        let pool = try #require(vgg.layer(named: "pool3"))
+        #expect(pool.filterConv == nil && pool.scoreNode == pool.node && pool.channels == 256)
+        let fc7 = try #require(vgg.layer(named: "fc7"))
+        #expect(fc7.channels == 4096 && !fc7.followsInputSize && fc7.filterConv == nil)
+        #expect(try #require(vgg.layer(named: "avgpool")).followsInputSize == false)
+        #expect(vgg.layer(named: "conv3_9") == nil)
+        #expect(try #require(Architecture.alexnet.layer(named: "relu5")).scoreNode == NodeID(11))
+    }
+}

@@ -325,6 +325,7 @@ struct SearchPlan {
         var targets: [Target] = []
         for layer in layers where !targets.contains(where: { $0.name == layer.name }) {
             let name = layer.name
+            try network.check(layer)
             guard layer.followsInputSize else { throw PatchSearchError.notSpatial(layer: name, model: network.name) }
             let chosen = filters?[name] ?? Array(0..<layer.channels)
             if let bad = chosen.first(where: { $0 < 0 || $0 >= layer.channels }) {

@@ -23,7 +23,7 @@ extension Objective {
             guard reads.contains(where: { $0.layer.node == layer.node }) else {
                 throw ObjectiveError.notTapped(objective: name, layer: layer.name)
             }
-            _ = try network.layer(layer.name)   // the classifier's layers need its weights
+            try network.check(layer)   // this network's layer, and the classifier's weights when it is one
             let (index, channels) = (layer.node.index, layer.channels)
             let architecture = network.architecture
             for side in Set(sides).sorted() {
