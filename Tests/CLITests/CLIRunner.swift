@@ -73,12 +73,12 @@ enum CLI {
     struct BinaryProblem: Error, CustomStringConvertible { var description: String }
 
     /// Runs `filtervis arguments...` (with `environment` added to this process's); records an issue and returns
-    /// nil if the binary is missing or stale.
-    static func run(_ arguments: [String], environment: [String: String] = [:],
+    /// nil if the binary is missing or stale. `executable` runs a copy of the checked binary instead.
+    static func run(_ arguments: [String], environment: [String: String] = [:], executable: URL? = nil,
                     sourceLocation: SourceLocation = #_sourceLocation) throws -> Result? {
         let binary: URL
         switch checkedBinary {
-        case .success(let url): binary = url
+        case .success(let url): binary = executable ?? url
         case .failure(let problem):
             Issue.record("\(problem)", sourceLocation: sourceLocation)
             return nil
