@@ -25,20 +25,18 @@ struct MergeCommand: ParsableCommand {
             let dir = URL(fileURLWithPath: folder, isDirectory: true)
             let configFile = dir.appendingPathComponent("config.json")
             guard let data = FileManager.default.contents(atPath: configFile.path) else {
-                throw CLIError("\(configFile.path) is missing: this is not an experiment folder (run `filtervis run CONFIG --shard i/n` first)")
+                throw CLIError.notAnExperiment(config: configFile.path)
             }
             let config: ExperimentConfig
             do { config = try JSONDecoder().decode(ExperimentConfig.self, from: data) } catch {
-                throw CLIError("\(configFile.path): unreadable (\(error)); rerun `filtervis run` to rewrite it")
+                throw CLIError.unreadableConfig(path: configFile.path, reason: "\(error)")
             }
             let network = try WeightsFetcher.loadNetwork(model: config.model, weights: weights)
             let plan = try ExperimentPlan(config: config, network: network, file: configFile.path)
             let runner = ExperimentRunner(plan: plan, output: dir)
             let missing = try runner.missingUnits()
             if !missing.isEmpty {
-                let shown = missing.prefix(8).map(\.id).joined(separator: ", ")
-                throw CLIError("\(folder): \(missing.count) of \(plan.units.count) unit(s) are not done (\(shown)\(missing.count > 8 ? ", ..." : "")); "
-                               + "rerun the shards that own them (or `filtervis run` without --shard)")
+                throw CLIError.unitsNotDone(folder: folder, missing: missing.map(\.id), total: plan.units.count)
             }
             // Under the folder's lock, so a shard still assembling is waited for; always rewritten (an explicit merge).
             let start = Date()

@@ -26,12 +26,9 @@ enum WeightsFetcher {
 
     static func fetch(missing url: URL, model: String) throws {
         let binary = executablePath
-        // What a user can run by hand when the automatic fetch cannot work.
-        let byHand = "rerun once that is fixed, or pass --weights FILE (a torchvision .pth or an imported .safetensors; "
-            + "`\(binary) weights import --help` imports one)"
         guard FileManager.default.isExecutableFile(atPath: bash) else {
-            throw CLIError("the \(model) weights are not in \(url.path), and fetching them needs \(bash), which this "
-                           + "machine lacks: install bash and \(byHand)")
+            throw CLIError.fetchImpossible(model: model, path: url.path, reason: "fetching them needs \(bash), which this machine lacks",
+                                           binary: binary)
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("filtervis-fetch-\(UUID().uuidString)")
         let script = folder.appendingPathComponent("fetch-weights.sh")
@@ -40,8 +37,8 @@ enum WeightsFetcher {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try Data((EmbeddedFetchScript.text + "\n").utf8).write(to: script)
         } catch {
-            throw CLIError("the \(model) weights are not in \(url.path), and the fetch script could not be written to "
-                           + "\(folder.path) (\(error.localizedDescription)): set TMPDIR to a writable folder and \(byHand)")
+            throw CLIError.fetchImpossible(model: model, path: url.path, reason: "the fetch script could not be written to "
+                                           + "\(folder.path) (\(error.localizedDescription); set TMPDIR to a writable folder)", binary: binary)
         }
         log("filtervis: the \(model) weights are not cached yet; fetching them into \(ModelCatalog.cacheDirectory.path) "
             + "(Scripts/fetch-weights.sh, carried in this binary)")
@@ -52,8 +49,7 @@ enum WeightsFetcher {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0, FileManager.default.fileExists(atPath: url.path) else {
-            throw CLIError("fetching the \(model) weights failed (Scripts/fetch-weights.sh exited with \(process.terminationStatus); "
-                           + "its reason is the line above): \(byHand)")
+            throw CLIError.fetchFailed(model: model, status: process.terminationStatus, binary: binary)
         }
     }
 }

@@ -147,7 +147,7 @@ func fixtureCases(op names: Set<String>) throws -> [FixtureCase] {
     }
 
     @Test func shapeErrorsNameTheOpAndShapes() {
-        #expect(throws: ConvShapeError(description: "conv2d: input has 64 channels, weight expects 128 (weight [256, 128, 3, 3])")) {
+        #expect(throws: ConvShapeError.channelMismatch(op: "conv2d", input: 64, weightExpects: 128, weight: [256, 128, 3, 3], groups: 1)) {
             try validateConv2d(input: [1, 64, 32, 32], weight: [256, 128, 3, 3], bias: nil)
         }
         #expect(throws: ConvShapeError.self) {
@@ -160,5 +160,26 @@ func fixtureCases(op names: Set<String>) throws -> [FixtureCase] {
             try validateConv2d(input: [1, 3, 8, 8], weight: [4, 3, 3, 3], bias: [5])
         }
         #expect((try? validateConv2d(input: [2, 3, 9, 9], weight: [4, 3, 3, 3], bias: [4], stride: 2, padding: .explicit(1, 1))) == [2, 4, 5, 5])
+    }
+
+    @Test("each shape error's message names the op, the values and what fits")
+    func shapeErrorMessages() {
+        func message(_ body: () throws -> Any) -> String {
+            do { _ = try body(); return "no error" } catch { return "\(error)" }
+        }
+        #expect(message { try validateConv2d(input: [1, 64, 32, 32], weight: [256, 128, 3, 3], bias: nil) }
+                == "conv2d: input has 64 channels, weight expects 128 (weight [256, 128, 3, 3])")
+        #expect(message { try validateConv2d(input: [1, 4, 8, 8], weight: [4, 1, 3, 3], bias: nil, groups: 3) }
+                == "conv2d: 4 output channels do not split into 3 groups (weight [4, 1, 3, 3])")
+        #expect(message { try validateConv2d(input: [1, 3, 8, 8], weight: [4, 3, 3, 3], bias: nil, stride: 0) }
+                == "conv2d: stride (0), dilation (1) and groups (1) must be at least 1")
+        #expect(message { try validateConv2d(input: [1, 3, 8, 8], weight: [4, 3, 3, 3], bias: nil, stride: 2, padding: .same) }
+                == "conv2d: padding .same needs stride 1 (as in PyTorch), got stride 2")
+        #expect(message { try validateConv2d(input: [1, 3, 2, 2], weight: [4, 3, 3, 3], bias: nil) }
+                == "conv2d: input [1, 3, 2, 2] with padding valid is smaller than the dilated kernel 3x3 (weight [4, 3, 3, 3])")
+        #expect(message { try validateConv2d(input: [1, 3, 8, 8], weight: [4, 3, 3, 3], bias: [5]) }
+                == "conv2d: bias must have shape [4] for weight [4, 3, 3, 3], got [5]")
+        #expect(message { try validateConv2d(input: [3, 8, 8], weight: [4, 3, 3, 3], bias: nil) }
+                == "conv2d: input must be (N, C, H, W), got shape [3, 8, 8]")
     }
 }
