@@ -1,4 +1,3 @@
-import Foundation
 
 /// One step of a computation that gradients flow back through.
 ///

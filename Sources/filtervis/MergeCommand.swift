@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Models
 import Visualization
 
 /// `filtervis merge`: assembles an experiment whose units were computed by several shards.

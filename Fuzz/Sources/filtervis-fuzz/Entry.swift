@@ -1,5 +1,4 @@
 import Foundation
-import Checkpoints
 import FuzzTargets
 
 #if FUZZING
