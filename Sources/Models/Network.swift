@@ -199,7 +199,6 @@ public func redirectedReLU(_ x: Tensor) -> Tensor {
     }
 }
 
-/// Rows `rows` of a tensor along its first axis (a weight's output channels), as a constant.
 extension Network {
     /// The weight and bias rows of conv module `conv` for `channels`: the same tensors every time for the same
     /// request (the last few are kept), so a thousand optimisation steps reuse one weight array, and with it
@@ -236,6 +235,7 @@ final class RestrictedRows: @unchecked Sendable {
     }
 }
 
+/// Rows `rows` of a tensor along its first axis (a weight's output channels), as a constant.
 func selectRows(_ t: Tensor, _ rows: [Int]) -> Tensor {
     let rowSize = t.count / t.shape[0]
     var out = [Float](); out.reserveCapacity(rows.count * rowSize)

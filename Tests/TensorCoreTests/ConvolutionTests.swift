@@ -162,6 +162,22 @@ func fixtureCases(op names: Set<String>) throws -> [FixtureCase] {
         #expect((try? validateConv2d(input: [2, 3, 9, 9], weight: [4, 3, 3, 3], bias: [4], stride: 2, padding: .explicit(1, 1))) == [2, 4, 5, 5])
     }
 
+    @Test("the one output-size rule of conv and pooling (Models' input-size checks use it), as PyTorch")
+    func outputSizes() {
+        // floor((5 + 2 - 3) / 2) + 1 = 3; dilation 2 makes the kernel 5 wide: floor((5 + 2 - 5) / 1) + 1 = 3.
+        #expect(convOutputSize(5, kernel: 3, stride: 2, padding: 2, dilation: 1) == 3)
+        #expect(convOutputSize(5, kernel: 3, stride: 1, padding: 2, dilation: 2) == 3)
+        #expect(convOutputSize(2, kernel: 3, stride: 1, padding: 0, dilation: 1) == nil)
+        // ceil mode: a last window starting in the input counts (5 -> 3), one starting in the padding does not.
+        #expect(poolOutputSize(5, kernel: 2, stride: 2, padding: 0, ceilMode: false) == 2)
+        #expect(poolOutputSize(5, kernel: 2, stride: 2, padding: 0, ceilMode: true) == 3)
+        #expect(poolOutputSize(4, kernel: 2, stride: 2, padding: 1, ceilMode: true) == 3)
+        #expect(poolOutputSize(2, kernel: 3, stride: 2, padding: 0, ceilMode: false) == 0)
+        let x = Tensor(shape: [1, 1, 5, 5], storage: (0..<25).map(Float.init))
+        #expect(maxPool2d(x, kernel: 2, stride: 2, ceilMode: true).shape == [1, 1, 3, 3])
+        #expect(conv2d(x, weight: Tensor(repeating: 1, shape: [1, 1, 3, 3]), stride: 2, padding: .explicit(1, 1)).shape == [1, 1, 3, 3])
+    }
+
     @Test("each shape error's message names the op, the values and what fits")
     func shapeErrorMessages() {
         func message(_ body: () throws -> Any) -> String {

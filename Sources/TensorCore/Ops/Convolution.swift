@@ -68,6 +68,13 @@ extension ConvGeometry {
     var inputShape: [Int] { [batch, inChannels, inH, inW] }
 }
 
+/// Output length of a convolution along one axis (`padding` zeros in all, both sides together), as PyTorch;
+/// nil when the padded input is shorter than the dilated kernel.
+public func convOutputSize(_ input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int) -> Int? {
+    let span = input + padding - dilation * (kernel - 1)
+    return span >= 1 ? (span - 1) / stride + 1 : nil
+}
+
 /// The geometry of conv2d(input, weight), or an error naming what does not fit.
 func convGeometry(op: String, input: [Int], weight: [Int], bias: [Int]?, stride: Int, padding: ConvPadding,
                   dilation: Int, groups: Int) throws -> ConvGeometry {
@@ -97,14 +104,14 @@ func convGeometry(op: String, input: [Int], weight: [Int], bias: [Int]?, stride:
         let th = dilation * (kh - 1), tw = dilation * (kw - 1)
         (top, bottom, left, right) = (th / 2, th - th / 2, tw / 2, tw - tw / 2)
     }
-    let spanH = h + top + bottom - dilation * (kh - 1), spanW = w + left + right - dilation * (kw - 1)
-    guard spanH >= 1, spanW >= 1 else {
+    guard let outH = convOutputSize(h, kernel: kh, stride: stride, padding: top + bottom, dilation: dilation),
+          let outW = convOutputSize(w, kernel: kw, stride: stride, padding: left + right, dilation: dilation) else {
         throw ConvShapeError.inputSmallerThanKernel(op: op, input: input, padding: padding, kernelH: dilation * (kh - 1) + 1,
                                                     kernelW: dilation * (kw - 1) + 1, weight: weight)
     }
     return ConvGeometry(batch: n, inChannels: c, inH: h, inW: w, outChannels: o, kh: kh, kw: kw,
                         stride: stride, dilation: dilation, groups: groups, padTop: top, padLeft: left,
-                        outH: (spanH - 1) / stride + 1, outW: (spanW - 1) / stride + 1)
+                        outH: outH, outW: outW)
 }
 
 /// 2-D convolution (cross-correlation, as PyTorch): x (N, C, H, W), weight (O, C/groups, kh, kw) -> (N, O, H', W').
