@@ -10,7 +10,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "filtervis", targets: ["filtervis"]),
-        .library(name: "FilterVis", targets: ["ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization"]),
+        .library(name: "FilterVis", targets: ["ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization", "Experiments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,16 +22,22 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
 
         // MARK: Libraries
-        .target(name: "FileOutput"),  // whole-file atomic writes and their temporary names, shared by every writer
+        // Whole-file atomic writes, output folders replaced as a whole, and the one JSON convention (OutputJSON).
+        .target(name: "FileOutput"),
         .target(name: "ImageIO", dependencies: ["CImageCodecs", "TensorCore", "FileOutput"]),
         .target(name: "TensorCore"),
         .target(name: "Checkpoints", dependencies: ["FileOutput"]),
         .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "ImageIO"]),
-        .target(name: "Visualization", dependencies: ["TensorCore", "Models", "ImageIO", "Checkpoints", "FileOutput"]),
+        // The engine: objectives, parametrisations, transforms, the render loop, presets, the patch search. It reads
+        // photos (through ImageIO) but writes no files.
+        .target(name: "Visualization", dependencies: ["TensorCore", "Models", "ImageIO", "Checkpoints"]),
+        // Every result on disk: the one writer and record types of visualize/patches/card, experiment configs,
+        // plans, units, runner, store, assembly and the HTML report.
+        .target(name: "Experiments", dependencies: ["Visualization", "TensorCore", "Models", "ImageIO", "Checkpoints", "FileOutput"]),
 
-        // MARK: The command-line tool: thin, all file output and progress live here.
+        // MARK: The command-line tool: thin, it parses options, calls the libraries and prints progress.
         .executableTarget(name: "filtervis", dependencies: [
-            "ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization", "FileOutput",
+            "ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization", "Experiments", "FileOutput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -42,7 +48,7 @@ let package = Package(
 
         // MARK: Fuzzing (issue 18): each parser's contract on any bytes, replayed by FuzzRegressionTests;
         // Scripts/fuzz.sh builds filtervis-fuzz with libFuzzer (-DFUZZING), the plain build replays files.
-        .target(name: "FuzzTargets", dependencies: ["Checkpoints", "ImageIO", "Models", "Visualization"],
+        .target(name: "FuzzTargets", dependencies: ["Checkpoints", "ImageIO", "Models", "Visualization", "Experiments"],
                 path: "Fuzz/Sources/FuzzTargets"),
         .executableTarget(name: "filtervis-fuzz", dependencies: ["FuzzTargets", "Checkpoints"], path: "Fuzz/Sources/filtervis-fuzz"),
 
@@ -54,8 +60,9 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "Checkpoints", "ImageIO", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Models", "TensorCore", "ImageIO", "Checkpoints", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Visualization", "Models", "TensorCore", "ImageIO", "Checkpoints", "FileOutput"]),
         // CLITests depend on the executable so that building the tests builds the binary they run.
-        .testTarget(name: "CLITests", dependencies: ["ImageIO", "Checkpoints", "TensorCore", "Models", "filtervis"]),
+        .testTarget(name: "CLITests", dependencies: ["ImageIO", "Checkpoints", "TensorCore", "Models", "Visualization", "Experiments", "FileOutput", "filtervis"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
     ],
     // Swift 5 language mode: the kernels share buffers across threads by design (split by output).

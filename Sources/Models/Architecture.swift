@@ -34,7 +34,7 @@ public struct Architecture: Sendable {
             .linear(inFeatures: 4096, outFeatures: 4096), .relu, .dropout,
             .linear(inFeatures: 4096, outFeatures: 1000),
         ]
-        return Architecture(family: "vgg16", features: features, pooled: (7, 7), classifier: classifier)
+        return Architecture(family: "vgg16", naming: .blocks, features: features, pooled: (7, 7), classifier: classifier)
     }()
 
     /// torchvision's AlexNet ("one weird trick" variant: 64-192-384-256-256 channels, no LRN, no groups).
@@ -54,16 +54,16 @@ public struct Architecture: Sendable {
             .dropout, .linear(inFeatures: 4096, outFeatures: 4096), .relu,
             .linear(inFeatures: 4096, outFeatures: 1000),
         ]
-        return Architecture(family: "alexnet", features: features, pooled: (6, 6), classifier: classifier)
+        return Architecture(family: "alexnet", naming: .sequential, features: features, pooled: (6, 6), classifier: classifier)
     }()
 
-    init(family: String, features: [LayerKind], pooled: (Int, Int), classifier: [LayerKind]) {
+    init(family: String, naming: LayerNames.Scheme, features: [LayerKind], pooled: (Int, Int), classifier: [LayerKind]) {
         var layers = features.enumerated().map { Layer(path: "features.\($0.offset)", kind: $0.element) }
         layers.append(Layer(path: "avgpool", kind: .adaptiveAvgPool(height: pooled.0, width: pooled.1)))
         layers.append(Layer(path: "flatten", kind: .flatten))
         layers += classifier.enumerated().map { Layer(path: "classifier.\($0.offset)", kind: $0.element) }
         self.family = family
         self.layers = layers
-        self.names = LayerNames(layers: layers)
+        self.names = LayerNames(layers: layers, scheme: naming)
     }
 }

@@ -131,8 +131,8 @@ public struct SizeSetting {
 extension Network {
     /// Refuses `setting` when the network would see a map too small for `layer` (naming the smallest value that
     /// works) or when its estimated memory exceeds `MemoryBudget.bytes` (naming the largest value that fits).
-    public func checkInputSize(_ setting: SizeSetting, layer: String, budget: Double = MemoryBudget.bytes) throws {
-        let index = try layerIndex(layer)
+    public func checkInputSize(_ setting: SizeSetting, layer ref: LayerRef, budget: Double = MemoryBudget.bytes) throws {
+        let index = ref.node.index, layer = ref.name
         let needed = architecture.minimumSide(through: index)
         let upper = min(setting.range.upperBound, Architecture.largestSide)
         func reaches(_ v: Int) -> Bool { (setting.seenSides(v).min() ?? v) >= needed }

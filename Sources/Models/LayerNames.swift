@@ -9,12 +9,20 @@
 ///   the conv layer), `blockB_pool` is the pool output.
 /// - `poolB` (VGG16: pool after block B; AlexNet: pool1, pool2, pool5 named after the conv before them).
 public struct LayerNames: Sendable {
+    /// How a family numbers its convs: VGG by block and place in the block (`conv3_1`), AlexNet in one run (`conv3`).
+    public enum Scheme: Sendable {
+        /// `convB_I`, `reluB_I`, `poolB`, and the Keras names `blockB_convI` / `blockB_pool`.
+        case blocks
+        /// `convK`, `reluK`, and `poolK` after the conv it follows.
+        case sequential
+    }
+
     /// Every accepted name, mapped to the index of the module whose output it taps.
     public let indexByName: [String: Int]
     /// The preferred friendly name for each module index (conv names for convs, etc.).
     public let preferredName: [Int: String]
 
-    init(layers: [Layer]) {
+    init(layers: [Layer], scheme: Scheme) {
         var byName: [String: Int] = [:]
         var preferred: [Int: String] = [:]
         func add(_ name: String, _ index: Int, preferred isPreferred: Bool = false) {
@@ -23,7 +31,7 @@ public struct LayerNames: Sendable {
         }
         for (index, layer) in layers.enumerated() { byName[layer.path] = index }
 
-        let isVGG = layers.contains { $0.path == "features.28" }
+        let isVGG = scheme == .blocks
         var block = 1, convInBlock = 0, convCount = 0, linearCount = 5
         var lastConvName = ""
         var lastWasLinear = false

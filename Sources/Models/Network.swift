@@ -1,4 +1,3 @@
-import Foundation
 import TensorCore
 
 /// A network with its weights loaded: an architecture, its parameters, and the input convention they expect.
@@ -15,7 +14,8 @@ public final class Network {
     /// Where the weights came from and their sha256, for manifests.
     public let provenance: [String: String]
     private let parameters: [String: Tensor]
-    private let restrictedRows = RestrictedRows()
+    /// This network's name for its weights in the transform cache (unique in the process, never reused).
+    private let weightsOwner = WeightsIdentity.newOwner()
 
     /// Validates `parameters` strictly against the architecture: every conv key present with its exact shape;
     /// classifier keys all present or all absent; nothing unexpected.
@@ -49,52 +49,23 @@ public final class Network {
 
     // MARK: Layers
 
-    /// The module index that `layerName` taps (friendly, Keras or torchvision name), or a clear error.
-    public func layerIndex(_ layerName: String) throws -> Int {
-        guard let index = architecture.names.indexByName[layerName] else {
+    /// The layer `layerName` taps (friendly, Keras or torchvision name), resolved once, or a clear error.
+    public func layer(_ layerName: String) throws -> LayerRef {
+        guard let layer = architecture.layer(named: layerName) else {
             throw ModelError.unknownLayer(layerName, model: name, known: architecture.names.friendlyNames)
         }
-        if index >= architecture.classifierStart && !hasClassifier {
+        if layer.node.index >= architecture.classifierStart && !hasClassifier {
             throw ModelError.classifierUnavailable(model: name, layer: layerName)
         }
-        return index
+        return layer
     }
 
-    /// The preferred name of a module's output.
-    public func layerName(_ index: Int) -> String { architecture.names.preferredName[index] ?? architecture.layers[index].path }
+    /// The layer at `node`, by its preferred name.
+    public func layer(at node: NodeID) -> LayerRef { architecture.layer(at: node) }
 
-    /// The number of channels (filters) of a module's output.
-    public func channels(at index: Int) -> Int {
-        var channels = 3
-        for layer in architecture.layers.prefix(index + 1) {
-            switch layer.kind {
-            case let .conv(_, out, _, _, _, _): channels = out
-            case let .linear(_, out): channels = out
-            case .flatten: channels = flattenedFeatures
-            default: break
-            }
-        }
-        return channels
-    }
-
-    /// The length of the flattened classifier input (the first linear layer's input size).
-    private var flattenedFeatures: Int {
-        for layer in architecture.layers { if case let .linear(fin, _) = layer.kind { return fin } }
-        return 0
-    }
-
-    /// The conv whose filters module `index` shows: the conv itself, or the conv right before a ReLU; nil otherwise
-    /// (pools, linear layers).
-    public func convIndex(feeding index: Int) -> Int? {
-        let layers = architecture.layers
-        if case .conv = layers[index].kind { return index }
-        if layers[index].kind == .relu, index > 0, case .conv = layers[index - 1].kind { return index - 1 }
-        return nil
-    }
-
-    /// The receptive field of a module's output units.
-    public func receptiveField(at index: Int) -> ReceptiveField {
-        ReceptiveField(layers: architecture.layers, through: index)
+    /// The receptive field of a layer's output units.
+    public func receptiveField(of layer: LayerRef) -> ReceptiveField {
+        ReceptiveField(layers: architecture.layers, through: layer.node.index)
     }
 
     /// A parameter by its torchvision key (e.g. "features.0.weight"), for inspection.
@@ -104,33 +75,33 @@ public final class Network {
 
     /// Runs `rgb` (N, 3, H, W) in [0, 1] through the network up to and including module `index`, and nothing
     /// beyond it. Convs followed by their ReLU run fused when the ReLU is also wanted.
-    public func forward(_ rgb: Tensor, to index: Int, options: ForwardOptions = ForwardOptions()) -> Tensor {
-        forward(rgb, taps: [index], options: options)[index]!
+    public func forward(_ rgb: Tensor, to layer: LayerRef, options: ForwardOptions = ForwardOptions()) -> Tensor {
+        forward(rgb, taps: [layer.node], options: options)[layer.node]!
     }
 
-    /// Runs once to the deepest of `taps`, returning the output of each tapped module.
-    public func forward(_ input: Tensor, taps: Set<Int>, options: ForwardOptions = ForwardOptions()) -> [Int: Tensor] {
-        guard let last = taps.max() else { return [:] }
+    /// Runs once to the deepest of `taps`, returning the output of each tapped node.
+    public func forward(_ input: Tensor, taps: Set<NodeID>, options: ForwardOptions = ForwardOptions()) -> [NodeID: Tensor] {
+        guard let last = taps.max()?.index else { return [:] }
         precondition(last < architecture.layers.count, "forward: tap \(last) beyond the \(architecture.layers.count) modules of \(name)")
+        let tapped = Set(taps.map(\.index))
         var x = options.inputIsPreprocessed ? input : preprocessing.apply(input)
-        var results: [Int: Tensor] = [:]
+        var results: [NodeID: Tensor] = [:]
         var i = 0
         while i <= last {
             let layer = architecture.layers[i]
             switch layer.kind {
             case let .conv(_, _, _, stride, padding, dilation):
-                var w = parameters["\(layer.path).weight"]!, b = parameters["\(layer.path).bias"]
-                if let restriction = options.restrictedChannels, restriction.conv == i {
-                    (w, b) = restrictedParameters(conv: i, channels: restriction.channels)
-                }
+                let (w, b, id) = convParameters(i, channels: options.restrictedChannels?.conv.index == i ? options.restrictedChannels?.channels : nil)
                 // Fuse with the following ReLU when this conv's own output is not tapped.
-                let fuse = i < last && !taps.contains(i) && architecture.layers[i + 1].kind == .relu
+                let fuse = i < last && !tapped.contains(i) && architecture.layers[i + 1].kind == .relu
                     && options.reluGradient == .exact
                 if fuse {
-                    x = conv2dReLU(x, weight: w, bias: b, stride: stride, padding: .explicit(padding, padding), dilation: dilation)
+                    x = conv2dReLU(x, weight: w, bias: b, stride: stride, padding: .explicit(padding, padding), dilation: dilation,
+                                   weightsIdentity: id)
                     i += 1
                 } else {
-                    x = conv2d(x, weight: w, bias: b, stride: stride, padding: .explicit(padding, padding), dilation: dilation)
+                    x = conv2d(x, weight: w, bias: b, stride: stride, padding: .explicit(padding, padding), dilation: dilation,
+                               weightsIdentity: id)
                 }
             case .relu:
                 x = options.reluGradient == .exact ? relu(x) : redirectedReLU(x)
@@ -145,7 +116,7 @@ public final class Network {
             case .linear:
                 x = linear(x, weight: parameters["\(layer.path).weight"]!, bias: parameters["\(layer.path).bias"])
             }
-            if taps.contains(i) { results[i] = x }
+            if tapped.contains(i) { results[NodeID(i)] = x }
             i += 1
         }
         return results
@@ -158,12 +129,12 @@ public struct ForwardOptions {
     public var inputIsPreprocessed = false
     /// `.redirected` lets gradient through ReLUs that are off when it would turn them on (lucid's warm-up).
     public var reluGradient: ReLUGradient = .exact
-    /// Compute only these output channels of the conv at module `conv` (the engine's last layer, where only the
+    /// Compute only these output channels of the conv at node `conv` (the engine's last layer, where only the
     /// target filters matter); the output's channel axis then lists them in this order.
-    public var restrictedChannels: (conv: Int, channels: [Int])?
+    public var restrictedChannels: (conv: NodeID, channels: [Int])?
 
     public init(inputIsPreprocessed: Bool = false, reluGradient: ReLUGradient = .exact,
-                restrictedChannels: (conv: Int, channels: [Int])? = nil) {
+                restrictedChannels: (conv: NodeID, channels: [Int])? = nil) {
         self.inputIsPreprocessed = inputIsPreprocessed
         self.reluGradient = reluGradient
         self.restrictedChannels = restrictedChannels
@@ -200,38 +171,14 @@ public func redirectedReLU(_ x: Tensor) -> Tensor {
 }
 
 extension Network {
-    /// The weight and bias rows of conv module `conv` for `channels`: the same tensors every time for the same
-    /// request (the last few are kept), so a thousand optimisation steps reuse one weight array, and with it
-    /// one cached Winograd transform, instead of making a new one per step.
-    func restrictedParameters(conv: Int, channels: [Int]) -> (weight: Tensor, bias: Tensor?) {
-        restrictedRows.rows(conv: conv, channels: channels) {
-            let path = architecture.layers[conv].path
-            let w = parameters["\(path).weight"]!, b = parameters["\(path).bias"]
-            return (selectRows(w, channels), b.map { selectRows($0, channels) })
-        }
-    }
-}
-
-/// The most recently used restricted conv parameters (see `Network.restrictedParameters`).
-final class RestrictedRows: @unchecked Sendable {
-    private struct Entry { let conv: Int, channels: [Int], weight: Tensor, bias: Tensor? }
-    /// Entries kept: one per filter batch in flight is plenty.
-    static let capacity = 8
-    private let lock = NSLock()
-    private var entries: [Entry] = []
-
-    func rows(conv: Int, channels: [Int], make: () -> (Tensor, Tensor?)) -> (weight: Tensor, bias: Tensor?) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let i = entries.firstIndex(where: { $0.conv == conv && $0.channels == channels }) {
-            let entry = entries.remove(at: i)
-            entries.append(entry)
-            return (entry.weight, entry.bias)
-        }
-        let (weight, bias) = make()
-        entries.append(Entry(conv: conv, channels: channels, weight: weight, bias: bias))
-        if entries.count > Self.capacity { entries.removeFirst() }
-        return (weight, bias)
+    /// The weight and bias of conv module `conv`, or only their rows `channels` (the restricted last conv), with the
+    /// name the transform cache knows them by: this network's, so every step of a run reuses one transform.
+    func convParameters(_ conv: Int, channels: [Int]?) -> (weight: Tensor, bias: Tensor?, identity: WeightsIdentity) {
+        let path = architecture.layers[conv].path
+        let w = parameters["\(path).weight"]!, b = parameters["\(path).bias"]
+        let identity = WeightsIdentity(owner: weightsOwner, parameter: "\(path).weight", rows: channels)
+        guard let channels else { return (w, b, identity) }
+        return (selectRows(w, channels), b.map { selectRows($0, channels) }, identity)
     }
 }
 

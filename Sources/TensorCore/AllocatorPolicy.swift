@@ -9,18 +9,17 @@ import Glibc
 ///
 /// Large arrays otherwise come from fresh mmap()s whose pages the kernel zeroes on first touch, every layer of
 /// every step (about 20% of a batch-16 step's CPU time); keeping them in the heap saves that but raises the peak
-/// (a VGG16 conv5_1 224 px batch-8 step: 312 MiB lean, 480 MiB kept). One policy per process.
+/// (a VGG16 conv5_1 224 px batch-8 step: 312 MiB lean, 480 MiB kept). One policy per process: the C heap is
+/// the process's, so this is the one setting that cannot be task-local (the CLI applies it once, at start).
 public enum AllocatorPolicy: String, CaseIterable, Sendable {
-    /// Keep freed buffers in the heap for reuse, and cache Winograd weight transforms (the default for long
-    /// optimisation runs).
+    /// Keep freed buffers in the heap for reuse (the default for long optimisation runs).
     case speed
-    /// Return buffers of 1 MiB and more to the kernel as soon as they are freed, and transform convolution weights
-    /// afresh on every call instead of caching them (lowest peak memory).
+    /// Return buffers of 1 MiB and more to the kernel as soon as they are freed (lowest peak memory; pair it with
+    /// `ComputeSettings.transformCacheBytes` = 0 to transform convolution weights afresh instead of caching them).
     case memory
 
-    /// Applies the policy to this process (the heap part is a no-op where the C library is not glibc).
+    /// Applies the policy to this process's heap (a no-op where the C library is not glibc).
     public func apply() {
-        TransformedWeightCache.budgetBytes = self == .memory ? 0 : TransformedWeightCache.defaultBudget
         #if canImport(Glibc)
         switch self {
         case .speed:

@@ -5,23 +5,13 @@ import Dispatch
 /// Work is always split by *output*: each index of `parallelFor` owns a disjoint part of the result, and every
 /// sum runs in the same order whatever the thread count, so results are bit-identical on 1 or N threads.
 public enum Parallel {
-    nonisolated(unsafe) private static var processThreads = 0
-    /// A scoped override (see `withThreads`), task-local so concurrent callers do not see each other's.
-    @TaskLocal private static var scopedThreads = 0
+    /// Threads used by kernels: the `ComputeSettings` in force, else one per processor.
+    public static var threads: Int { max(1, ComputeSettings.current.threads ?? defaultThreads) }
 
-    /// Threads used by kernels: a `withThreads` scope, else the process-wide setting, else all processors.
-    public static var threads: Int {
-        get { scopedThreads > 0 ? scopedThreads : (processThreads > 0 ? processThreads : defaultThreads) }
-        set {
-            precondition(newValue >= 1, "Parallel.threads must be at least 1, got \(newValue)")
-            processThreads = newValue
-        }
-    }
-
-    /// Runs `body` with kernels using `count` threads.
+    /// Runs `body` with kernels using `count` threads (a `ComputeSettings` scope).
     public static func withThreads<T>(_ count: Int, _ body: () throws -> T) rethrows -> T {
         precondition(count >= 1, "Parallel.withThreads: thread count must be at least 1, got \(count)")
-        return try $scopedThreads.withValue(count) { try body() }
+        return try ComputeSettings.with({ $0.threads = count }, body)
     }
 
     static let defaultThreads: Int = ProcessInfo.processInfo.activeProcessorCount

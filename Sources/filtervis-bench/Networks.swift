@@ -13,6 +13,8 @@ final class BenchNetwork {
     let layers: [BenchLayer]
     /// (weight, bias) of each conv, in order.
     private(set) var convWeights: [(Tensor, Tensor)] = []
+    /// This network's name for its weights in the transform cache (as a loaded `Network` has).
+    private let owner = WeightsIdentity.newOwner()
     /// Classifier input pooling (h, w) and (weight, bias) of each linear layer.
     let poolSize: (Int, Int)
     private(set) var linearWeights: [(Tensor, Tensor)] = []
@@ -69,10 +71,11 @@ final class BenchNetwork {
             switch layer {
             case .conv(_, _, let s, let p):
                 let (w, b) = convWeights[conv]
+                let id = WeightsIdentity(owner: owner, parameter: "conv\(conv).weight")
                 if conv == last {
-                    return conv2d(h, weight: w, bias: b, stride: s, padding: .explicit(p, p))
+                    return conv2d(h, weight: w, bias: b, stride: s, padding: .explicit(p, p), weightsIdentity: id)
                 }
-                h = conv2dReLU(h, weight: w, bias: b, stride: s, padding: .explicit(p, p))
+                h = conv2dReLU(h, weight: w, bias: b, stride: s, padding: .explicit(p, p), weightsIdentity: id)
                 conv += 1
             case .maxPool(let k, let s):
                 h = maxPool2d(h, kernel: k, stride: s)

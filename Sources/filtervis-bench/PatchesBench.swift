@@ -20,11 +20,17 @@ func runPatchesBench(threads: Int, restoring policy: AllocatorPolicy, counts: [I
     guard !photos.isEmpty else { throw PatchSearchError.noImages(folder: folder.path) }
     let network = try Network.load(model: "vgg16")
     let settings = PatchSearchSettings(top: top, perImage: 1)
-    func search(_ images: [URL]) throws { _ = try PatchSearch.run(network: network, layers: ["conv5_3"], images: images, settings: settings) }
+    let conv5_3 = try network.layer("conv5_3")
+    // As `filtervis patches`: the memory heap policy, but weight transforms cached whatever the bench's policy.
+    func search(_ images: [URL]) throws {
+        try ComputeSettings.with({ $0.transformCacheBytes = ComputeSettings.defaultTransformCacheBytes }) {
+            _ = try PatchSearch.run(network: network, layers: [conv5_3], images: images, settings: settings)
+        }
+    }
 
     // As `filtervis patches` runs: freed activations go straight back to the system, so the peak is what the
     // search needs, not what a kept heap accumulated (the bench's own policy is restored afterwards).
-    PatchSearch.applyMemorySettings()
+    PatchSearch.preferredAllocator.apply()
     defer { policy.apply() }
     let baseline = memoryMiB("VmRSS")
     for count in counts.sorted() {
@@ -42,9 +48,8 @@ func runPatchesBench(threads: Int, restoring policy: AllocatorPolicy, counts: [I
         times.append(now() - s); cpu.append(cpuNow() - c)
     }
     let median = times.sorted()[times.count / 2]
-    let conv5_3 = try network.layerIndex("conv5_3")
-    let gflop = Double(set.count) * forwardGFLOP(network, through: conv5_3, size: 224)
-    let executed = Double(set.count) * forwardGFLOP(network, through: conv5_3, size: 224, executed: true)
+    let gflop = Double(set.count) * forwardGFLOP(network, through: conv5_3.node.index, size: 224)
+    let executed = Double(set.count) * forwardGFLOP(network, through: conv5_3.node.index, size: 224, executed: true)
     emit(["impl": "filtervis", "workload": "patches_vgg16_conv5_3_photos\(set.count)", "kind": "patches", "threads": threads,
           "batch": PatchSearch.chunkSize, "images": set.count, "median_s": median, "best_s": times.min()!, "runs": times,
           "images_per_s": Double(set.count) / median, "gflop": gflop, "gflops": gflop / median, "executed_gflop": executed,

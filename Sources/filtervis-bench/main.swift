@@ -119,106 +119,110 @@ if options.allocator == "lean" {
 } else {
     AllocatorPolicy.speed.apply()
 }
-Parallel.threads = options.threads
+// One settings scope for the whole run: the threads asked for; "lean" also transforms weights afresh per call.
+let settings = ComputeSettings(threads: options.threads,
+                               transformCacheBytes: options.allocator == "lean" ? 0 : ComputeSettings.defaultTransformCacheBytes)
+settings.run {
 
-// VGG16 conv indices: conv3_1 is the 5th conv (0-based 4), conv5_1 the 11th (10); AlexNet conv5 is 4.
-if options.memoryChild {
-    let net = BenchNetwork.vgg16(withClassifier: false)
-    var rng = SeededGenerator(seed: 1)
-    let image = Tensor.randomUniform(shape: [8, 3, 224, 224], in: 0..<1, using: &rng)
-    _ = amStep(net, image, targetConv: 10)          // warm up allocator pools
-    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)  // reset VmHWM
-    let base = peakRSSMiB()
-    _ = amStep(net, image, targetConv: 10)
-    emit(["impl": "filtervis (allocator: \(options.allocator))", "workload": "mem_vgg16_conv5_1_224_b8",
-          "threads": options.threads, "peak_mib": peakRSSMiB(), "baseline_mib": base])
-    exit(0)
-}
-
-func want(_ name: String) -> Bool { options.only.map { name.contains($0) } ?? true }
-
-// The patch-gallery pass first, in this fresh process, so its peak memory is its own.
-if want("patches") {
-    do { try runPatchesBench(threads: options.threads, restoring: options.allocator == "lean" ? .memory : .speed) } catch { fail("patches: \(error)") }
-}
-
-let vggNames = ["conv3_1": 4, "conv5_1": 10]
-var workloads: [Workload] = []
-let vggFeatures = BenchNetwork.vgg16(withClassifier: false)
-let alexFeatures = BenchNetwork.alexnet(withClassifier: false)
-for (layer, size, batches) in [("conv3_1", 128, [1, 16]), ("conv3_1", 224, [1, 16]), ("conv5_1", 224, [1, 8])] {
-    for b in batches {
-        let t = vggNames[layer]!
-        workloads.append(Workload(name: "am_vgg16_\(layer)_\(size)_b\(b)", kind: "am", model: "vgg16", size: size, batch: b,
-                                  targetConv: t, gflopPerImage: 2 * vggFeatures.forwardFLOPs(size: size, throughConv: t, classifier: false) / 1e9,
-                                  executedGFLOPPerImage: vggFeatures.forwardFLOPs(size: size, throughConv: t, classifier: false,
-                                                                                  executed: true, inputGradient: true) / 1e9,
-                                  run: { _ = amStep(vggFeatures, $0, targetConv: t) }))
+    // VGG16 conv indices: conv3_1 is the 5th conv (0-based 4), conv5_1 the 11th (10); AlexNet conv5 is 4.
+    if options.memoryChild {
+        let net = BenchNetwork.vgg16(withClassifier: false)
+        var rng = SeededGenerator(seed: 1)
+        let image = Tensor.randomUniform(shape: [8, 3, 224, 224], in: 0..<1, using: &rng)
+        _ = amStep(net, image, targetConv: 10)          // warm up allocator pools
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)  // reset VmHWM
+        let base = peakRSSMiB()
+        _ = amStep(net, image, targetConv: 10)
+        emit(["impl": "filtervis (allocator: \(options.allocator))", "workload": "mem_vgg16_conv5_1_224_b8",
+              "threads": options.threads, "peak_mib": peakRSSMiB(), "baseline_mib": base])
+        exit(0)
     }
-}
-for b in [1, 16] {
-    workloads.append(Workload(name: "am_alexnet_conv5_224_b\(b)", kind: "am", model: "alexnet", size: 224, batch: b, targetConv: 4,
-                              gflopPerImage: 2 * alexFeatures.forwardFLOPs(size: 224, throughConv: 4, classifier: false) / 1e9,
-                              executedGFLOPPerImage: alexFeatures.forwardFLOPs(size: 224, throughConv: 4, classifier: false,
-                                                                               executed: true, inputGradient: true) / 1e9,
-                              run: { _ = amStep(alexFeatures, $0, targetConv: 4) }))
-}
-// A plain GEMM through the conv path (1x1 kernel: M = N = K = 1024): the micro-kernel's ceiling.
-let gemmWeight = Tensor(repeating: 0.001, shape: [1024, 1024, 1, 1])
-workloads.append(Workload(name: "kernel_conv1x1_1024", kind: "kernel", model: "-", size: 32, batch: 1, targetConv: nil,
-                          gflopPerImage: 2 * 1024 * 1024 * 1024 / 1e9, executedGFLOPPerImage: 2 * 1024 * 1024 * 1024 / 1e9,
-                          run: { _ in
-                              let x = Tensor(repeating: 1, shape: [1, 1024, 32, 32])
-                              _ = GradMode.withoutGrad { conv2d(x, weight: gemmWeight) }
-                          }))
-func wantForward(_ model: String) -> Bool { [1, 8].contains { want("fwd_\(model)_224_b\($0)") } }
-let vggFull = wantForward("vgg16") ? BenchNetwork.vgg16(withClassifier: true) : nil
-let alexFull = wantForward("alexnet") ? BenchNetwork.alexnet(withClassifier: true) : nil
-for (net, model) in [(vggFull, "vgg16"), (alexFull, "alexnet")] {
-    guard let net else { continue }
-    for b in [1, 8] {
-        workloads.append(Workload(name: "fwd_\(model)_224_b\(b)", kind: "forward", model: model, size: 224, batch: b, targetConv: nil,
-                                  gflopPerImage: net.forwardFLOPs(size: 224, throughConv: nil, classifier: true) / 1e9,
-                                  executedGFLOPPerImage: net.forwardFLOPs(size: 224, throughConv: nil, classifier: true,
-                                                                          executed: true) / 1e9,
-                                  run: { x in _ = GradMode.withoutGrad { net.classify(x) } }))
-    }
-}
 
-for w in workloads where want(w.name) {
-    var rng = SeededGenerator(seed: 1)
-    let image = Tensor.randomUniform(shape: [w.batch, 3, w.size, w.size], in: 0..<1, using: &rng)
-    let t0 = now(); w.run(image); let warm = now() - t0   // warm-up (also sizes the run count)
-    let runs = max(options.minRuns, min(options.maxRuns, Int(options.seconds / max(warm, 1e-3))))
-    var times: [Double] = [], cpu: [Double] = []
-    for _ in 0..<runs {
-        let s = now(), c = cpuNow()
-        w.run(image)
-        times.append(now() - s); cpu.append(cpuNow() - c)
-    }
-    let sorted = times.sorted()
-    let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    let gflop = w.gflopPerImage * Double(w.batch), executed = w.executedGFLOPPerImage * Double(w.batch)
-    emit(["impl": "filtervis", "workload": w.name, "kind": w.kind, "threads": options.threads, "batch": w.batch,
-          "median_s": median, "best_s": sorted[0], "runs": times, "gflop": gflop, "gflops": gflop / median,
-          "executed_gflop": executed, "cpu_s_min": cpu.min()!])
-}
+    func want(_ name: String) -> Bool { options.only.map { name.contains($0) } ?? true }
 
-// Peak memory of the conv5_1 batch-8 step, measured in a fresh child process so that nothing else held here counts.
-// Both allocator policies: "keep" (the timings above: freed memory stays in the heap, no page faults) and
-// "lean" (fixed 1 MiB mmap threshold: every large array is returned to the kernel when freed).
-for allocator in ["keep", "lean"] where want("mem_vgg16_conv5_1_224_b8") {
-    let child = Process()
-    child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-    child.arguments = ["--memory-child", "--threads", String(options.threads), "--allocator", allocator]
-    let pipe = Pipe()
-    child.standardOutput = pipe
-    do {
-        try child.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        child.waitUntilExit()
-        print(String(decoding: data, as: UTF8.self), terminator: "")
-    } catch {
-        fail("could not start the memory child process: \(error)")
+    // The patch-gallery pass first, in this fresh process, so its peak memory is its own.
+    if want("patches") {
+        do { try runPatchesBench(threads: options.threads, restoring: options.allocator == "lean" ? .memory : .speed) } catch { fail("patches: \(error)") }
+    }
+
+    let vggNames = ["conv3_1": 4, "conv5_1": 10]
+    var workloads: [Workload] = []
+    let vggFeatures = BenchNetwork.vgg16(withClassifier: false)
+    let alexFeatures = BenchNetwork.alexnet(withClassifier: false)
+    for (layer, size, batches) in [("conv3_1", 128, [1, 16]), ("conv3_1", 224, [1, 16]), ("conv5_1", 224, [1, 8])] {
+        for b in batches {
+            let t = vggNames[layer]!
+            workloads.append(Workload(name: "am_vgg16_\(layer)_\(size)_b\(b)", kind: "am", model: "vgg16", size: size, batch: b,
+                                      targetConv: t, gflopPerImage: 2 * vggFeatures.forwardFLOPs(size: size, throughConv: t, classifier: false) / 1e9,
+                                      executedGFLOPPerImage: vggFeatures.forwardFLOPs(size: size, throughConv: t, classifier: false,
+                                                                                      executed: true, inputGradient: true) / 1e9,
+                                      run: { _ = amStep(vggFeatures, $0, targetConv: t) }))
+        }
+    }
+    for b in [1, 16] {
+        workloads.append(Workload(name: "am_alexnet_conv5_224_b\(b)", kind: "am", model: "alexnet", size: 224, batch: b, targetConv: 4,
+                                  gflopPerImage: 2 * alexFeatures.forwardFLOPs(size: 224, throughConv: 4, classifier: false) / 1e9,
+                                  executedGFLOPPerImage: alexFeatures.forwardFLOPs(size: 224, throughConv: 4, classifier: false,
+                                                                                   executed: true, inputGradient: true) / 1e9,
+                                  run: { _ = amStep(alexFeatures, $0, targetConv: 4) }))
+    }
+    // A plain GEMM through the conv path (1x1 kernel: M = N = K = 1024): the micro-kernel's ceiling.
+    let gemmWeight = Tensor(repeating: 0.001, shape: [1024, 1024, 1, 1])
+    workloads.append(Workload(name: "kernel_conv1x1_1024", kind: "kernel", model: "-", size: 32, batch: 1, targetConv: nil,
+                              gflopPerImage: 2 * 1024 * 1024 * 1024 / 1e9, executedGFLOPPerImage: 2 * 1024 * 1024 * 1024 / 1e9,
+                              run: { _ in
+                                  let x = Tensor(repeating: 1, shape: [1, 1024, 32, 32])
+                                  _ = GradMode.withoutGrad { conv2d(x, weight: gemmWeight) }
+                              }))
+    func wantForward(_ model: String) -> Bool { [1, 8].contains { want("fwd_\(model)_224_b\($0)") } }
+    let vggFull = wantForward("vgg16") ? BenchNetwork.vgg16(withClassifier: true) : nil
+    let alexFull = wantForward("alexnet") ? BenchNetwork.alexnet(withClassifier: true) : nil
+    for (net, model) in [(vggFull, "vgg16"), (alexFull, "alexnet")] {
+        guard let net else { continue }
+        for b in [1, 8] {
+            workloads.append(Workload(name: "fwd_\(model)_224_b\(b)", kind: "forward", model: model, size: 224, batch: b, targetConv: nil,
+                                      gflopPerImage: net.forwardFLOPs(size: 224, throughConv: nil, classifier: true) / 1e9,
+                                      executedGFLOPPerImage: net.forwardFLOPs(size: 224, throughConv: nil, classifier: true,
+                                                                              executed: true) / 1e9,
+                                      run: { x in _ = GradMode.withoutGrad { net.classify(x) } }))
+        }
+    }
+
+    for w in workloads where want(w.name) {
+        var rng = SeededGenerator(seed: 1)
+        let image = Tensor.randomUniform(shape: [w.batch, 3, w.size, w.size], in: 0..<1, using: &rng)
+        let t0 = now(); w.run(image); let warm = now() - t0   // warm-up (also sizes the run count)
+        let runs = max(options.minRuns, min(options.maxRuns, Int(options.seconds / max(warm, 1e-3))))
+        var times: [Double] = [], cpu: [Double] = []
+        for _ in 0..<runs {
+            let s = now(), c = cpuNow()
+            w.run(image)
+            times.append(now() - s); cpu.append(cpuNow() - c)
+        }
+        let sorted = times.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        let gflop = w.gflopPerImage * Double(w.batch), executed = w.executedGFLOPPerImage * Double(w.batch)
+        emit(["impl": "filtervis", "workload": w.name, "kind": w.kind, "threads": options.threads, "batch": w.batch,
+              "median_s": median, "best_s": sorted[0], "runs": times, "gflop": gflop, "gflops": gflop / median,
+              "executed_gflop": executed, "cpu_s_min": cpu.min()!])
+    }
+
+    // Peak memory of the conv5_1 batch-8 step, measured in a fresh child process so that nothing else held here counts.
+    // Both allocator policies: "keep" (the timings above: freed memory stays in the heap, no page faults) and
+    // "lean" (fixed 1 MiB mmap threshold: every large array is returned to the kernel when freed).
+    for allocator in ["keep", "lean"] where want("mem_vgg16_conv5_1_224_b8") {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        child.arguments = ["--memory-child", "--threads", String(options.threads), "--allocator", allocator]
+        let pipe = Pipe()
+        child.standardOutput = pipe
+        do {
+            try child.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            child.waitUntilExit()
+            print(String(decoding: data, as: UTF8.self), terminator: "")
+        } catch {
+            fail("could not start the memory child process: \(error)")
+        }
     }
 }

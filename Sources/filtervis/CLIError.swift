@@ -10,8 +10,6 @@ enum CLIError: Error, CustomStringConvertible {
     case fetchFailed(model: String, status: Int32, binary: String)
     /// `merge`: the folder has no config.json at `path`, so it is not an experiment folder.
     case notAnExperiment(config: String)
-    /// `merge`: the experiment's config.json does not decode.
-    case unreadableConfig(path: String, reason: String)
     /// `merge`: units (ids, in order) of `folder` that no shard has finished, of `total`.
     case unitsNotDone(folder: String, missing: [String], total: Int)
     /// An input a command's own checks refuse, named with what is wrong and how to fix it.
@@ -30,7 +28,6 @@ enum CLIError: Error, CustomStringConvertible {
                 + "above): \(Self.byHand(binary))"
         case let .notAnExperiment(config):
             return "\(config) is missing: this is not an experiment folder (run `filtervis run CONFIG --shard i/n` first)"
-        case let .unreadableConfig(path, reason): return "\(path): unreadable (\(reason)); rerun `filtervis run` to rewrite it"
         case let .unitsNotDone(folder, missing, total):
             let shown = missing.prefix(8).joined(separator: ", ")
             return "\(folder): \(missing.count) of \(total) unit(s) are not done (\(shown)\(missing.count > 8 ? ", ..." : "")); "

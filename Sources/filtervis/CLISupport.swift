@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ImageIO
 import Models
+import TensorCore
 import Visualization
 
 /// Runs a command body, turning any library error (ImageError, checkpoint errors, ...) into a `CLIError`
@@ -9,9 +10,10 @@ import Visualization
 /// Subcommands wrap their `run()` in it so that every failure becomes one line and exit status 1, or status 2
 /// for the library errors that only a command-line argument can cause (`usageErrors`; off for `run`, whose
 /// values come from a config file).
-func runReportingErrors(usageErrors: Bool = true, _ body: () throws -> Void) throws {
+/// `threads`, the command's --threads, applies to the body's kernels (a `ComputeSettings` scope).
+func runReportingErrors(usageErrors: Bool = true, threads: Int? = nil, _ body: () throws -> Void) throws {
     do {
-        try body()
+        try ComputeSettings.with({ if let threads { $0.threads = threads } }, body)
     } catch let error as CLIError {
         throw error
     } catch let error as CLIUsageError {
@@ -124,4 +126,22 @@ struct ModelOptions: ParsableArguments {
 
     /// The network, from --weights or the cache (fetched first when missing).
     func loadNetwork() throws -> Network { try WeightsFetcher.loadNetwork(model: model, weights: weights) }
+}
+
+/// --threads of every command that computes (forward keeps its own, with its own help).
+struct ThreadsOption: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Worker threads, 1 to 1024 (default: all cores; for run, the config's if it sets one). Results do not depend on it.")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be from 1 to 1024, got \(threads)") }
+    }
+}
+
+/// --out of the commands whose output folder is replaced as a whole (`OutputFolder`).
+struct OutputFolderOption: ParsableArguments {
+    @Option(help: "Output folder, replaced as a whole when the run succeeds (a failed run leaves it as it was). Refused if it holds files this command did not write.")
+    var out: String
+
+    var url: URL { URL(fileURLWithPath: out, isDirectory: true) }
 }

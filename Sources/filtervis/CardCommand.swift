@@ -1,4 +1,6 @@
 import ArgumentParser
+import Experiments
+import FileOutput
 import Foundation
 import ImageIO
 import Models
@@ -46,8 +48,7 @@ struct CardCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Random seed of the preference image (0 or more).")
     var seed: UInt64 = 0
 
-    @Option(parsing: .unconditional, help: "Worker threads (default: all cores). Results do not depend on it.")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
 
     /// Patches on one card at most (3 per row).
     static let mostPatches = 99
@@ -61,23 +62,21 @@ struct CardCommand: ParsableCommand {
         }
         if top < 1 || top > Self.mostPatches { throw ValidationError("--top must be from 1 to \(Self.mostPatches), got \(top)") }
         if filter < 0 { throw ValidationError("--filter must be 0 or more, got \(filter)") }
-        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be from 1 to 1024, got \(threads)") }
         guard ImageFormat.forWriting(path: out) == .png else { throw ValidationError("--out must name a .png file") }
         do { _ = try Preset.named(preset) } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {
-        try runReportingErrors {
-            if let threads { Parallel.threads = threads }
+        try runReportingErrors(threads: threading.threads) {
             let outURL = URL(fileURLWithPath: out)
             try OutputFile.prepare(outURL)
             let network = try modelOptions.loadNetwork()
-            let index = try network.layerIndex(layer)
-            let channels = network.channels(at: index)
+            let target = try network.layer(layer)
+            let channels = target.channels
             guard (0..<channels).contains(filter) else {
                 throw ModelError.filterOutOfRange(String(filter), layer: layer, channels: channels)
             }
-            let job = try VisualizationJob(network: network, layer: layer, filters: [filter], preset: try Preset.named(preset),
+            let job = try VisualizationJob(network: network, layer: target, filters: [filter], preset: try Preset.named(preset),
                                            seed: seed, batchSize: 1)
             let patches = try findPatches(network: network)
 
@@ -87,11 +86,8 @@ struct CardCommand: ParsableCommand {
             try FilterResult.requireFiniteScores(results, layer: layer)
             let result = results[0]
             let preference = Image(tensor: reshape(result.rgb, [1] + result.rgb.shape))
-            let crops = try PatchSearch.crops(patches, size: Self.tile)
-            let card = try Self.compose(title: "\(network.name) \(layer) filter \(filter)", preference: preference,
-                                        caption: "preset \(preset), seed \(seed)", crops: crops,
-                                        activations: patches.map(\.activation))
-            try OutputFile.write(card, to: outURL)
+            let card = CardRecord(model: network.name, layer: layer, filter: filter, preset: preset, seed: seed, patches: patches)
+            try CardOutput.write(card, preference: preference, to: outURL)
             log("card: wrote \(out) (\(patches.count) patch(es))")
         }
     }
@@ -116,32 +112,9 @@ struct CardCommand: ParsableCommand {
         let files = try PatchSearch.imageFiles(in: folder)
         if files.isEmpty { throw PatchSearchError.noImages(folder: folder.path) }
         let progress = ProgressReporter(label: "patches")
-        let result = try PatchSearch.run(network: network, layers: [layer], images: files,
+        let result = try PatchSearch.run(network: network, layers: [try network.layer(layer)], images: files,
                                          settings: PatchSearchSettings(top: top), filters: [layer: [filter]]) { progress.update($0, of: $1) }
         for skip in result.skipped { log("card: skipped \(skip.path): \(skip.reason)") }
         return result.layers[layer]?[filter] ?? []
-    }
-
-    static let tile = 72
-
-    /// Title on top; the preference image (3 tiles high) on the left, the patches in a 3-column grid on the right.
-    static func compose(title: String, preference: Image, caption: String, crops: [Image], activations: [Float]) throws -> Image {
-        let columns = 3
-        let patchGrid = try Image.grid(crops.isEmpty ? [Image(width: tile, height: tile, fill: .white)] : crops,
-                                       labels: crops.isEmpty ? ["none"] : activations.map { PatchGallery.format($0) },
-                                       layout: GridLayout(columns: columns, margin: 2))
-        let side = max(patchGrid.height - 2 * BitmapFont.glyphHeight, 3 * tile)
-        let left = preference.rgb().resized(width: side, height: side)
-        let margin = 8, header = 2 * (BitmapFont.glyphHeight * 2) + 8
-        let footer = BitmapFont.glyphHeight + 6
-        var canvas = Image(width: margin * 3 + side + patchGrid.width, height: header + max(side + footer, patchGrid.height) + margin,
-                           channels: 3, fill: .white)
-        canvas.draw(text: title, x: margin, y: 4, color: .black, scale: 2)
-        canvas.draw(text: "preference image", x: margin, y: header - BitmapFont.glyphHeight - 3, color: .black)
-        canvas.draw(text: "top photo patches", x: margin * 2 + side, y: header - BitmapFont.glyphHeight - 3, color: .black)
-        canvas.paste(left, x: margin, y: header)
-        canvas.draw(text: caption, x: margin, y: header + side + 3, color: .black)
-        canvas.paste(patchGrid, x: margin * 2 + side, y: header)
-        return canvas
     }
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Experiments
+import FileOutput
 import Foundation
 import Models
 import Visualization
@@ -50,10 +52,11 @@ struct FeatureMapsCommand: ParsableCommand {
         try runReportingErrors {
             let dir = URL(fileURLWithPath: out, isDirectory: true)
             let network = try modelOptions.loadNetwork()
-            try FeatureMaps.checkSize(network: network, layer: layer, size: size, setting: "--size")
+            let target = try network.layer(layer)
+            try FeatureMaps.checkSize(network: network, layer: target, size: size, setting: "--size")
             try OutputFolder.prepare(dir, for: Self.layout)
             let input = try FeatureMaps.input(photo: URL(fileURLWithPath: image), size: size)
-            let activations = try FeatureMaps.activations(network: network, layer: layer, input: input)
+            let activations = try FeatureMaps.activations(network: network, layer: target, input: input)
             let grid = try FeatureMaps.grid(activations, tile: tile)
             try OutputFolder.replace(dir, for: Self.layout) { staging in
                 try staging.write(input, to: "input.png")

@@ -33,18 +33,18 @@ struct FilterVis: ParsableCommand {
     /// Runs with filtervis's exit codes (see `runCommandLine`).
     static func main() {
         let environment = ProcessInfo.processInfo.environment
+        _ = environmentChoice("FILTERVIS_ALLOCATOR", environment, default: AllocatorPolicy.speed)
+        _ = environmentChoice("FILTERVIS_CONV", environment, default: ConvAlgorithm.automatic)
         // Optimisation runs allocate and free the same large buffers every step: keep them (about 20% faster).
         // FILTERVIS_ALLOCATOR=memory returns them to the system at once for the lowest peak memory.
-        let policy = environmentChoice("FILTERVIS_ALLOCATOR", environment, default: AllocatorPolicy.speed)
-        policy.apply()
-        ConvAlgorithm.processDefault = environmentChoice("FILTERVIS_CONV", environment, default: ConvAlgorithm.automatic)
+        CommandEnvironment.current.apply(preferredAllocator: .speed)
         if let limit = environment["FILTERVIS_MEMORY_LIMIT"], !limit.isEmpty {
             do { _ = try MemoryBudget.parse(limit) } catch {
                 printError("filtervis: error: \(error)")
                 Foundation.exit(2)
             }
         }
-        runCommandLine(FilterVis.self)
+        CommandEnvironment.current.settings.run { runCommandLine(FilterVis.self) }
     }
 
     /// The value of an environment variable that names one of `T`'s cases, `fallback` when unset or empty; any

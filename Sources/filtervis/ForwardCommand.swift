@@ -54,12 +54,11 @@ struct ForwardCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
-            if let threads { Parallel.threads = threads }
+        try runReportingErrors(threads: threads) {
             let network = try modelOptions.loadNetwork()
-            let index = try network.layerIndex(layer)
+            let target = try network.layer(layer)
             // The network sees crop x crop: it must reach the layer and fit the memory budget.
-            try network.checkInputSize(SizeSetting(name: "--crop", value: crop), layer: layer)
+            try network.checkInputSize(SizeSetting(name: "--crop", value: crop), layer: target)
             var saved: [CheckpointTensor] = []
             for path in images {
                 let image = try Image(contentsOf: URL(fileURLWithPath: path)).rgb()
@@ -70,12 +69,12 @@ struct ForwardCommand: ParsableCommand {
                         + "\(resize) would have more than \(Self.largestResizedPixels >> 20) Mi pixels; use a smaller --resize or crop the photo")
                 }
                 let input = image.resizeShorterSide(to: resize).centerCrop(width: crop, height: crop).tensor(.unit)
-                let act = GradMode.withoutGrad { network.forward(input, to: index) }
+                let act = GradMode.withoutGrad { network.forward(input, to: target) }
                 if save != nil {
                     saved.append(try CheckpointTensor(name: URL(fileURLWithPath: path).lastPathComponent,
                                                       shape: act.shape, floats: act.storage))
                 } else {
-                    printStatistics(act, photo: path, layer: network.layerName(index))
+                    printStatistics(act, photo: path, layer: target.preferredName)
                 }
             }
             if let save {

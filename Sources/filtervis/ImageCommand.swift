@@ -1,4 +1,6 @@
 import ArgumentParser
+import Experiments
+import FileOutput
 import Foundation
 import ImageIO
 

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Experiments
+import FileOutput
 import Foundation
 import Visualization
 
@@ -26,10 +28,8 @@ struct MergeCommand: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: configFile.path) else {
                 throw CLIError.notAnExperiment(config: configFile.path)
             }
-            let config: ExperimentConfig
-            do { config = try JSONDecoder().decode(ExperimentConfig.self, from: data) } catch {
-                throw CLIError.unreadableConfig(path: configFile.path, reason: "\(error)")
-            }
+            // The type and JSON convention `run` wrote it with.
+            let config = try OutputJSON.decode(ExperimentConfig.self, from: data, file: configFile.path)
             let network = try WeightsFetcher.loadNetwork(model: config.model, weights: weights)
             let plan = try ExperimentPlan(config: config, network: network, file: configFile.path)
             let runner = ExperimentRunner(plan: plan, output: dir)

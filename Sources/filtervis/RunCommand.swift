@@ -1,4 +1,6 @@
 import ArgumentParser
+import Experiments
+import FileOutput
 import Foundation
 import Models
 import TensorCore
@@ -38,8 +40,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Output folder (default: Outputs/NAME).")
     var out: String?
 
-    @Option(help: "Worker threads (default: the config's, else all cores). Results do not depend on it.")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
 
     @Option(help: "Weights file to use instead of the cached import.")
     var weights: String?
@@ -51,7 +52,6 @@ struct RunCommand: ParsableCommand {
     var shards: Int?
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let shard {
             do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") }
         }
@@ -67,24 +67,25 @@ struct RunCommand: ParsableCommand {
             let shard = try shard.map(Shard.init(parsing:)) ?? .whole
             let outDir = URL(fileURLWithPath: out ?? "Outputs/\(experiment.name)", isDirectory: true)
             if !self.plan { try OutputFolder.prepare(outDir) }
-            if let n = threads ?? experiment.threads { Parallel.threads = n }
-            let network = try WeightsFetcher.loadNetwork(model: experiment.model, weights: weights)
-            let plan = try ExperimentPlan(config: experiment, network: network, file: config)
-            if self.plan {
-                try PlanPrinter(plan: plan, shards: shards ?? (self.shard == nil ? 1 : shard.count), marked: self.shard == nil ? nil : shard).print()
-                return
-            }
-            let runner = ExperimentRunner(plan: plan, output: outDir)
-            let mine = plan.units.indices.filter { shard.owns(position: $0) }.count
-            log("run: \(experiment.name): \(plan.units.count) unit(s), \(mine) in shard \(shard), \(Parallel.threads) thread(s) -> \(outDir.path)")
-            let summary = try runner.run(shard: shard, onEvent: ExperimentLog(label: experiment.name, plan: plan, shard: shard).handle)
-            log(String(format: "run: computed %d unit(s), %d already done, in %.1f s", summary.computed.count, summary.skipped.count, summary.wallSeconds))
-            if summary.wroteReport {
-                log("run: wrote \(outDir.path)/index.html and manifest.json")
-            } else if summary.assembled {
-                log("run: the report in \(outDir.path) is already assembled from these units (by another shard); left as it is")
-            } else {
-                log("run: \(summary.missing.count) unit(s) of other shards still missing; when all shards finish: filtervis merge \(outDir.path)")
+            try ComputeSettings.with({ $0.threads = threading.threads ?? experiment.threads }) {
+                let network = try WeightsFetcher.loadNetwork(model: experiment.model, weights: weights)
+                let plan = try ExperimentPlan(config: experiment, network: network, file: config)
+                if self.plan {
+                    try PlanPrinter(plan: plan, shards: shards ?? (self.shard == nil ? 1 : shard.count), marked: self.shard == nil ? nil : shard).print()
+                    return
+                }
+                let runner = ExperimentRunner(plan: plan, output: outDir)
+                let mine = plan.units.indices.filter { shard.owns(position: $0) }.count
+                log("run: \(experiment.name): \(plan.units.count) unit(s), \(mine) in shard \(shard), \(Parallel.threads) thread(s) -> \(outDir.path)")
+                let summary = try runner.run(shard: shard, onEvent: ExperimentLog(label: experiment.name, plan: plan, shard: shard).handle)
+                log(String(format: "run: computed %d unit(s), %d already done, in %.1f s", summary.computed.count, summary.skipped.count, summary.wallSeconds))
+                if summary.wroteReport {
+                    log("run: wrote \(outDir.path)/index.html and manifest.json")
+                } else if summary.assembled {
+                    log("run: the report in \(outDir.path) is already assembled from these units (by another shard); left as it is")
+                } else {
+                    log("run: \(summary.missing.count) unit(s) of other shards still missing; when all shards finish: filtervis merge \(outDir.path)")
+                }
             }
         }
     }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Experiments
+import FileOutput
 import Foundation
 import Models
 import TensorCore
@@ -61,8 +63,7 @@ struct VisualizeCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Random seed (0 or more): the same seed gives the same images.")
     var seed: UInt64 = 0
 
-    @Option(parsing: .unconditional, help: "Worker threads (default: all cores). Results do not depend on it.")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
 
     @Option(parsing: .unconditional, help: "Filters optimised together in one batch.")
     var batch = 16
@@ -76,8 +77,7 @@ struct VisualizeCommand: ParsableCommand {
     @Flag(help: "Skip scoring the real photos (the manifest then has no photo ratios).")
     var noPhotoBaseline = false
 
-    @Option(help: "Output folder, replaced as a whole when the run succeeds (a failed run leaves it as it was). Refused if it holds files `visualize` did not write.")
-    var out: String
+    @OptionGroup var output: OutputFolderOption
 
     enum GridOrder: String, ExpressibleByArgument, CaseIterable { case index, score }
 
@@ -86,7 +86,6 @@ struct VisualizeCommand: ParsableCommand {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
         if let steps, steps > 1_000_000 { throw ValidationError("--steps \(steps) is more than 1,000,000; use fewer") }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
-        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be from 1 to 1024, got \(threads)") }
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
         if let photos, !noPhotoBaseline {
             var isDirectory: ObjCBool = false
@@ -99,24 +98,23 @@ struct VisualizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors(threads: threading.threads) {
             let started = Date()
-            if let threads { Parallel.threads = threads }
             var chosen = try Preset.named(preset)
             if let size { chosen.size = size }
             if let steps { chosen.steps = steps }
             if let lr { chosen.method = chosen.method.withRate(lr) }
 
-            let outDir = URL(fileURLWithPath: out, isDirectory: true)
+            let outDir = output.url
             let network = try modelOptions.loadNetwork()
-            let index = try network.layerIndex(layer)
-            let selected = try FilterSelection.parse(filters, channels: network.channels(at: index), layer: layer)
-            let job = try VisualizationJob(network: network, layer: layer, filters: selected, preset: chosen,
+            let target = try network.layer(layer)
+            let selected = try FilterSelection.parse(filters, channels: target.channels, layer: layer)
+            let job = try VisualizationJob(network: network, layer: target, filters: selected, preset: chosen,
                                            seed: seed, batchSize: batch)
             try OutputFolder.prepare(outDir, for: VisualizationOutput.layout)
 
             log("visualize: \(network.name) \(layer), \(selected.count) filter(s), preset \(chosen.name) "
-                + "(\(chosen.size) px, \(chosen.steps) steps), seed \(seed), \(Parallel.threads) thread(s) -> \(out)")
+                + "(\(chosen.size) px, \(chosen.steps) steps), seed \(seed), \(Parallel.threads) thread(s) -> \(output.out)")
             let progress = ProgressReporter(label: "\(layer)")
             let results = try job.run { done, total in progress.update(done, of: total) }
             try FilterResult.requireFiniteScores(results, layer: layer)

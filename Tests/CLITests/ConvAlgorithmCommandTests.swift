@@ -23,10 +23,10 @@ import Testing
             saved[setting] = try #require(try WeightsCommandTests.readSafeTensors(out).tensors["p00.png"]).values
         }
         for (setting, algorithm) in [("direct", ConvAlgorithm.direct), ("auto", .automatic)] {
-            let expected = try ConvAlgorithm.with(algorithm) {
+            let expected = try ComputeSettings(convolution: algorithm).run {
                 try ForwardFeatureMapsTests.activations(network, layer: "conv2_1", photo: photo, resize: 40, crop: 40)
             }
-            #expect(saved[setting] == expected.storage, "FILTERVIS_CONV=\(setting) is not ConvAlgorithm.\(algorithm) in process")
+            #expect(saved[setting] == expected.storage, "FILTERVIS_CONV=\(setting) is not ComputeSettings(convolution: .\(algorithm)) in process")
         }
         let differing = zip(saved["direct"]!, saved["auto"]!).filter { $0 != $1 }.count
         #expect(differing > saved["direct"]!.count / 4, "only \(differing) of \(saved["direct"]!.count) values differ")

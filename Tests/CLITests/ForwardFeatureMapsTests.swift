@@ -17,8 +17,8 @@ import Testing
     /// `network` to `layer` for a photo prepared as the commands do: shorter side to `resize`, centre `crop`, RGB / 255.
     static func activations(_ network: Network, layer: String, photo: URL, resize: Int, crop: Int) throws -> Tensor {
         let input = try Image(contentsOf: photo).rgb().resizeShorterSide(to: resize).centerCrop(width: crop, height: crop).tensor(.unit)
-        let index = try network.layerIndex(layer)
-        return GradMode.withoutGrad { network.forward(input, to: index) }
+        let ref = try network.layer(layer)
+        return GradMode.withoutGrad { network.forward(input, to: ref) }
     }
 
     @Test("forward --save writes one tensor per photo, equal to Network.forward, with model, layer and preprocessing")

@@ -36,7 +36,7 @@ import TensorCore
             for index in architecture.layers.indices where architecture.layers[index].path.hasPrefix("features.") {
                 let side = architecture.minimumSide(through: index)
                 let predicted = try #require(architecture.outputSize(through: index, height: side, width: side + 3))
-                let out = GradMode.withoutGrad { network.forward(Tensor(zeros: [1, 3, side, side + 3]), to: index) }
+                let out = GradMode.withoutGrad { network.forward(Tensor(zeros: [1, 3, side, side + 3]), to: network.layer(at: NodeID(index))) }
                 #expect(Array(out.shape.suffix(2)) == [predicted.height, predicted.width], "\(name) module \(index) at \(side)")
             }
         }
@@ -46,23 +46,23 @@ import TensorCore
     func checkNamesTheLimits() throws {
         let network = try Self.network("alexnet", .alexnet)
         #expect(throws: ModelError.inputTooSmall(model: "alexnet", layer: "pool5", setting: "--crop", value: 62, seen: 62, needed: 63, smallest: 63)) {
-            try network.checkInputSize(SizeSetting(name: "--crop", value: 62), layer: "pool5")
+            try network.checkInputSize(SizeSetting(name: "--crop", value: 62), layer: network.layer("pool5"))
         }
-        try network.checkInputSize(SizeSetting(name: "--crop", value: 63), layer: "pool5")
+        try network.checkInputSize(SizeSetting(name: "--crop", value: 63), layer: network.layer("pool5"))
         // 1 GiB: the largest named size fits, one more does not.
         let budget = Double(1 << 30)
         do {
-            try network.checkInputSize(SizeSetting(name: "--size", value: 100_000, batch: 4, training: true), layer: "conv5", budget: budget)
+            try network.checkInputSize(SizeSetting(name: "--size", value: 100_000, batch: 4, training: true), layer: network.layer("conv5"), budget: budget)
             Issue.record("not refused")
         } catch let ModelError.inputTooLarge(_, _, _, _, bytes, _, largest?, _) {
             #expect(bytes > budget)
-            let index = try network.layerIndex("conv5")
+            let index = try network.layer("conv5").node.index
             func cost(_ s: Int) -> Double { network.architecture.estimatedBytes(through: index, height: s, width: s, batch: 4, training: true) }
             #expect(cost(largest) <= budget && cost(largest + 1) > budget)
             #expect(largest > 100 && largest < 5000)
         }
         #expect(throws: ModelError.self) {
-            try network.checkInputSize(SizeSetting(name: "--size", value: Int.max), layer: "conv1")
+            try network.checkInputSize(SizeSetting(name: "--size", value: Int.max), layer: network.layer("conv1"))
         }
     }
 

@@ -35,10 +35,10 @@ import TensorCore
         for photo in Set(mine.map(\.params.photo)).sorted() {
             let input = try TestPhotos.centreCrop(photo, size: size)
             let photoCases = mine.filter { $0.params.photo == photo }
-            let taps = Set(try photoCases.map { try network.layerIndex($0.params.layer) })
+            let taps = Set(try photoCases.map { try network.layer($0.params.layer).node })
             let outputs = GradMode.withoutGrad { network.forward(input, taps: taps) }
             for c in photoCases {
-                let act = outputs[try network.layerIndex(c.params.layer)]!
+                let act = outputs[try network.layer(c.params.layer).node]!
                 let scale = c.outputs["max_abs"]!.data[0]
                 let tolerance = 1e-4 * scale
                 let channels = act.shape[1], plane = act.shape[2] * act.shape[3]

@@ -20,7 +20,7 @@ import TensorCore
         var rng = SeededGenerator(seed: 3)
         let x = Tensor.randomUniform(shape: [1, 3, size, size], in: 0..<1, using: &rng)
         x.requiresGrad = true
-        let y = network.forward(x, to: index)
+        let y = network.forward(x, to: network.layer(at: NodeID(index)))
         var seed = [Float](repeating: 0, count: y.count)
         seed[(0 * y.shape[2] + row) * y.shape[3] + column] = 1
         y.backward(seed: Tensor(shape: y.shape, storage: seed))
@@ -36,7 +36,7 @@ import TensorCore
     @Test func linearConvChainHasExactlyTheComputedSupport() throws {
         let network = try Self.randomNetwork(.vgg16, name: "vgg16")
         let index = network.architecture.names.indexByName["conv1_2"]!  // conv1_1 -> relu -> conv1_2 (pre-ReLU)
-        let rf = network.receptiveField(at: index)
+        let rf = network.receptiveField(of: network.layer(at: NodeID(index)))
         #expect(rf.size == 5)
         let support = Self.gradientSupport(network, index: index, size: 16, row: 7, column: 3)
         // The ReLU between may zero a few pixels, so the support lies inside; dense random weights keep its corners.
@@ -50,9 +50,10 @@ import TensorCore
         let network = try Self.randomNetwork(architecture, name: model)
         let index = network.architecture.names.indexByName[layer]!
         let size = model == "vgg16" ? 64 : 131
-        let out = GradMode.withoutGrad { network.forward(Tensor(zeros: [1, 3, size, size]), to: index) }
+        let ref = network.layer(at: NodeID(index))
+        let out = GradMode.withoutGrad { network.forward(Tensor(zeros: [1, 3, size, size]), to: ref) }
         let (row, column) = (out.shape[2] / 2, out.shape[3] - 1)
-        let rect = network.receptiveField(at: index).clippedRectangle(row: row, column: column, height: size, width: size)
+        let rect = network.receptiveField(of: ref).clippedRectangle(row: row, column: column, height: size, width: size)
         let support = try #require(Self.gradientSupport(network, index: index, size: size, row: row, column: column))
         #expect(support.top >= rect.top && support.left >= rect.left && support.bottom <= rect.bottom && support.right <= rect.right,
                 "\(model) \(layer) unit (\(row), \(column)): gradient support \(support) outside computed \(rect)")

@@ -3,8 +3,8 @@ import Testing
 @testable import TensorCore
 
 /// `direct` really replaces Winograd (not merely gives close numbers): other bits on normal data for an eligible
-/// 3x3 layer, the direct multiply-add count, and a scope that does not leak. The CLI's FILTERVIS_CONV is proven
-/// end to end in CLITests (ConvAlgorithmCommandTests).
+/// 3x3 layer, the direct multiply-add count, and a scope that does not leak. Set as the CLI sets FILTERVIS_CONV
+/// (a `ComputeSettings` scope, see CommandEnvironment); CLITests' ConvAlgorithmCommandTests prove it end to end.
 @Suite struct ConvAlgorithmTests {
     /// An eligible layer: 3x3, stride 1, padding 1, 32 input channels (Winograd needs 16 or more).
     static let (batch, channels, outputs, side) = (2, 32, 24, 12)
@@ -15,7 +15,7 @@ import Testing
         let w = Tensor.randomNormal(shape: [Self.outputs, Self.channels, 3, 3], std: 0.1, using: &rng)
         let gy = Tensor.randomNormal(shape: [Self.batch, Self.outputs, Self.side, Self.side], using: &rng)
         x.requiresGrad = true
-        return ConvAlgorithm.with(algorithm) {
+        return ComputeSettings(convolution: algorithm).run {
             let y = conv2d(x, weight: w, padding: .explicit(1, 1))
             y.backward(seed: gy)
             return (y, x.grad!)
@@ -43,9 +43,10 @@ import Testing
         }
         let directMACs = Self.batch * Self.outputs * Self.channels * 9 * Self.side * Self.side
         let tiles = (Self.side / 2) * (Self.side / 2)
-        #expect(ConvAlgorithm.with(.direct) { count() } == directMACs)
-        #expect(ConvAlgorithm.with(.automatic) { count() } == Self.batch * Self.outputs * Self.channels * 16 * tiles)
-        #expect(ConvAlgorithm.with(.direct) { ConvAlgorithm.current } == .direct)
-        #expect(ConvAlgorithm.with(.direct) { ConvAlgorithm.with(.automatic) { ConvAlgorithm.current } } == .automatic)
+        #expect(ComputeSettings(convolution: .direct).run { count() } == directMACs)
+        #expect(ComputeSettings(convolution: .automatic).run { count() } == Self.batch * Self.outputs * Self.channels * 16 * tiles)
+        #expect(ComputeSettings(convolution: .direct).run { ConvAlgorithm.current } == .direct)
+        #expect(ComputeSettings(convolution: .direct).run { ConvAlgorithm.with(.automatic) { ConvAlgorithm.current } } == .automatic)
+        #expect(ConvAlgorithm.current == .automatic, "the default outside any scope")
     }
 }

@@ -41,10 +41,11 @@ import Testing
         Shape(batch: 1, channels: 16, outputs: 40, height: 14, width: 14, pad: 1),
     ]
 
-    func convolve(_ x: Tensor, _ w: Tensor, _ b: Tensor?, pad: Int, relu: Bool, _ algorithm: ConvAlgorithm) -> Tensor {
+    func convolve(_ x: Tensor, _ w: Tensor, _ b: Tensor?, pad: Int, relu: Bool, _ algorithm: ConvAlgorithm,
+                  identity: WeightsIdentity? = nil) -> Tensor {
         ConvAlgorithm.with(algorithm) {
-            relu ? conv2dReLU(x, weight: w, bias: b, padding: .explicit(pad, pad))
-                 : conv2d(x, weight: w, bias: b, padding: .explicit(pad, pad))
+            relu ? conv2dReLU(x, weight: w, bias: b, padding: .explicit(pad, pad), weightsIdentity: identity)
+                 : conv2d(x, weight: w, bias: b, padding: .explicit(pad, pad), weightsIdentity: identity)
         }
     }
 
@@ -123,25 +124,32 @@ import Testing
         #expect(one.1 == two.1 && one.1 == three.1, "d/dx \(s)")
     }
 
-    @Test("Cached transforms follow the weights: a changed weight is never served from the cache")
-    func cacheFollowsTheWeights() {
+    @Test("The cache is keyed by the owner's identity: each identity its own entry, the same bits as no cache")
+    func cacheFollowsTheIdentity() {
         let s = Self.shapes[1]
         let x = Self.integers([s.batch, s.channels, s.height, s.width], seed: 11)
         let w = Self.integers([s.outputs, s.channels, 3, 3], seed: 12)
-        func cached(_ w: Tensor) -> Bool {
-            TransformedWeightCache.contains(w.storage, outputs: s.outputs, channels: s.channels, flipped: false)
+        let other = Self.integers([s.outputs, s.channels, 3, 3], seed: 13)
+        let mine = WeightsIdentity(owner: WeightsIdentity.newOwner(), parameter: "w")
+        let theirs = WeightsIdentity(owner: WeightsIdentity.newOwner(), parameter: "w")
+        func cached(_ id: WeightsIdentity) -> Bool {
+            TransformedWeightCache.contains(id, outputs: s.outputs, channels: s.channels, flipped: false)
         }
-        #expect(!cached(w))
-        let first = convolve(x, w, nil, pad: 1, relu: false, .automatic)
-        #expect(cached(w))
-        #expect(convolve(x, w, nil, pad: 1, relu: false, .automatic).storage == first.storage)
-
-        w.storage[5] += 1  // in place: the cached entry still holds the old buffer, so this one is copied first
-        #expect(!cached(w), "the changed weights are not the cached ones")
-        let changed = convolve(x, w, nil, pad: 1, relu: false, .automatic)
-        #expect(cached(w))
-        #expect(changed.storage != first.storage)
-        #expect(changed.storage == convolve(x, w, nil, pad: 1, relu: false, .direct).storage)
+        func run(_ w: Tensor, _ id: WeightsIdentity?) -> [Float] {
+            ConvAlgorithm.with(.automatic) { conv2d(x, weight: w, padding: .explicit(1, 1), weightsIdentity: id).storage }
+        }
+        let anonymous = run(w, nil)
+        #expect(!cached(mine))
+        #expect(run(w, mine) == anonymous)
+        #expect(cached(mine))
+        #expect(run(w, mine) == anonymous, "a hit gives the same bits as a fresh transform")
+        // Another owner's weights with the same name and shape get their own entry, never this one.
+        #expect(!cached(theirs))
+        let theirResult = run(other, theirs)
+        #expect(cached(theirs))
+        #expect(theirResult != anonymous)
+        #expect(theirResult == run(other, nil))
+        #expect(theirResult == ConvAlgorithm.with(.direct) { conv2d(x, weight: other, padding: .explicit(1, 1)).storage })
     }
 
     @Test("With a zero budget nothing is cached and the results are the same")
@@ -149,14 +157,13 @@ import Testing
         let s = Self.shapes[2]
         let x = Self.normal([s.batch, s.channels, s.height, s.width], seed: 13)
         let w = Self.normal([s.outputs, s.channels, 3, 3], seed: 14, scale: 0.1)
-        TransformedWeightCache.removeAll()
-        let cached = convolve(x, w, nil, pad: 1, relu: true, .automatic)
-        let budget = TransformedWeightCache.budgetBytes
-        TransformedWeightCache.budgetBytes = 0
-        defer { TransformedWeightCache.budgetBytes = budget }
-        #expect(TransformedWeightCache.bytesHeld == 0, "lowering the budget evicts at once")
-        let uncached = convolve(x, w, nil, pad: 1, relu: true, .automatic)
-        #expect(TransformedWeightCache.bytesHeld == 0)
+        let id = WeightsIdentity(owner: WeightsIdentity.newOwner(), parameter: "w")
+        let uncached = ComputeSettings.with({ $0.transformCacheBytes = 0 }) {
+            convolve(x, w, nil, pad: 1, relu: true, .automatic, identity: id)
+        }
+        #expect(!TransformedWeightCache.contains(id, outputs: s.outputs, channels: s.channels, flipped: false))
+        let cached = convolve(x, w, nil, pad: 1, relu: true, .automatic, identity: id)
+        #expect(TransformedWeightCache.contains(id, outputs: s.outputs, channels: s.channels, flipped: false))
         #expect(uncached.storage == cached.storage)
     }
 }

@@ -17,7 +17,7 @@ import TensorCore
     }
 
     static func job(_ preset: Preset, filters: [Int], batch: Int) throws -> VisualizationJob {
-        try VisualizationJob(network: Pretrained.vgg16, layer: "conv4_1", filters: filters, preset: preset, seed: 3,
+        try VisualizationJob(network: Pretrained.vgg16, layer: Pretrained.vgg16.layer("conv4_1"), filters: filters, preset: preset, seed: 3,
                              batchSize: batch)
     }
 

@@ -14,18 +14,18 @@ import TensorCore
         }
     }
 
-    @Test func channelRises() throws { try expectRises(.channel("relu2_1", filters: [3, 17])) }
-    @Test func channelWithBorderRises() throws { try expectRises(.channel("conv3_1", filters: [0, 1], border: 2)) }
-    @Test func neuronRises() throws { try expectRises(.neuron("conv2_2", filters: [5, 9])) }
-    @Test func layerMeanSquareRises() throws { try expectRises(.layerMeanSquare("conv2_1")) }
+    @Test func channelRises() throws { try expectRises(.channel(vgg.layer("relu2_1"), filters: [3, 17])) }
+    @Test func channelWithBorderRises() throws { try expectRises(.channel(vgg.layer("conv3_1"), filters: [0, 1], border: 2)) }
+    @Test func neuronRises() throws { try expectRises(.neuron(vgg.layer("conv2_2"), filters: [5, 9])) }
+    @Test func layerMeanSquareRises() throws { try expectRises(.layerMeanSquare(vgg.layer("conv2_1"))) }
     @Test func negationLowers() throws {
-        let (before, after) = try ascend(-Objective.channel("conv2_1", filters: [4, 4]), network: vgg)
+        let (before, after) = try ascend(-Objective.channel(vgg.layer("conv2_1"), filters: [4, 4]), network: vgg)
         #expect(zip(before, after).allSatisfy { $1 > $0 }, "the negated score rises, i.e. the channel falls: \(before) -> \(after)")
     }
     @Test func composedObjectiveRises() throws {
-        try expectRises(Objective.channel("relu3_1", filters: [7, 8]) - 0.1 * .totalVariation + 0.5 * .channel("relu2_1", filters: [1, 2]))
+        try expectRises(Objective.channel(vgg.layer("relu3_1"), filters: [7, 8]) - 0.1 * .totalVariation + 0.5 * .channel(vgg.layer("relu2_1"), filters: [1, 2]))
     }
-    @Test func diversityRises() throws { try expectRises(.diversity("relu2_1"), batch: 3) }
+    @Test func diversityRises() throws { try expectRises(.diversity(vgg.layer("relu2_1")), batch: 3) }
     @Test(arguments: ["l1", "l2", "tv", "blur"])
     func penaltiesFallWhenSubtracted(name: String) throws {
         let penalty: Objective = switch name {
@@ -49,12 +49,12 @@ import TensorCore
         }
         let network = try Network(name: "alexnet", architecture: .alexnet, preprocessing: .torchvision, parameters: parameters, file: "test")
         #expect(network.hasClassifier)
-        let (before, after) = try ascend(.classLogit(281), network: network, batch: 1, size: 96)
+        let (before, after) = try ascend(.classLogit(281, layer: network.layer("fc8")), network: network, batch: 1, size: 96)
         #expect(after[0] > before[0], "logit 281: \(before[0]) -> \(after[0])")
     }
 
     @Test func normalizedGradientAscentRises() throws {
-        let (before, after) = try ascend(.channel("relu2_1", filters: [3, 17]), network: vgg, method: .normalizedGradient(stepSize: 0.05))
+        let (before, after) = try ascend(.channel(vgg.layer("relu2_1"), filters: [3, 17]), network: vgg, method: .normalizedGradient(stepSize: 0.05))
         #expect(zip(before, after).allSatisfy { $1 > $0 }, "\(before) -> \(after)")
     }
 }

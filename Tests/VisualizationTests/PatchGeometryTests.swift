@@ -25,7 +25,7 @@ import TensorCore
         let url = dir.appendingPathComponent("square.png")
         try square.write(to: url)
 
-        let module = try network.layerIndex(layer)
+        let module = try network.layer(layer)
         let geometry = ViewGeometry(originalWidth: 600, originalHeight: 512, scale: 0)
         let sizes: [Int] = [geometry.resizedWidth, geometry.resizedHeight, geometry.cropLeft, geometry.cropTop,
                             geometry.inputWidth, geometry.inputHeight]
@@ -39,16 +39,16 @@ import TensorCore
         let channel = rise.indices.max { rise[$0] < rise[$1] }!
         #expect(rise[channel] > 0)
 
-        let result = try PatchSearch.run(network: network, layers: [layer], images: [url],
+        let result = try PatchSearch.run(network: network, layers: [module], images: [url],
                                          settings: PatchSearchSettings(top: 1), filters: [layer: [channel]])
         let patch = try #require(result.layers[layer]![channel].first)
-        let expected = geometry.originalRect(network.receptiveField(at: module).rectangle(row: patch.row, column: patch.column))
+        let expected = geometry.originalRect(network.receptiveField(of: module).rectangle(row: patch.row, column: patch.column))
         #expect(patch.rect == expected)
         let r = patch.rect
         #expect(r.left <= x0 && r.top <= y0 && r.right >= x0 + s && r.bottom >= y0 + s,
                 "\(layer) filter \(channel): rectangle \(r) does not contain the square at (\(x0), \(y0)) side \(s)")
         // Every field side doubles (the resize halved the photo).
-        #expect(r.width == 2 * network.receptiveField(at: module).size && r.height == r.width)
+        #expect(r.width == 2 * network.receptiveField(of: module).size && r.height == r.width)
     }
 
     /// Rectangles equal the model's receptive field pushed through crop and resize, computed here independently
@@ -65,11 +65,11 @@ import TensorCore
         try Image(width: 512, height: 384, channels: 3, pixels: pixels).write(to: url)
 
         for scales in [[], [200, 320]] {
-            let result = try PatchSearch.run(network: network, layers: ["conv3_1", "conv5_3"], images: [url],
+            let result = try PatchSearch.run(network: network, layers: [network.layer("conv3_1"), network.layer("conv5_3")], images: [url],
                                              settings: PatchSearchSettings(top: 6, perImage: 0, scales: scales),
                                              filters: ["conv3_1": [0, 7], "conv5_3": [3, 100]])
             for (layer, perFilter) in result.layers {
-                let field = network.receptiveField(at: try network.layerIndex(layer))
+                let field = network.receptiveField(of: try network.layer(layer))
                 for patch in perFilter.flatMap({ $0 }) {
                     let (wr, hr, cropX, cropY): (Double, Double, Double, Double)
                     switch patch.scale {

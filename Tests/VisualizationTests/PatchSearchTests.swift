@@ -28,7 +28,7 @@ import TensorCore
     @Test(arguments: [(top: 4, perImage: 0), (top: 5, perImage: 1), (top: 6, perImage: 2)])
     func streamingTopKEqualsBruteForce(top: Int, perImage: Int) throws {
         let settings = PatchSearchSettings(top: top, perImage: perImage)
-        let result = try PatchSearch.run(network: Pretrained.vgg16, layers: Self.layers, images: Self.photos, settings: settings)
+        let result = try PatchSearch.run(network: Pretrained.vgg16, layers: Pretrained.vgg16.layers(Self.layers), images: Self.photos, settings: settings)
         #expect(result.imageCount == 5 && result.skipped.isEmpty)
         for layer in Self.layers {
             let streamed = result.layers[layer]!
@@ -65,7 +65,7 @@ import TensorCore
     @Test(arguments: [(top: 4, perImage: 0), (top: 3, perImage: 1)])
     func multiScaleTopKEqualsBruteForce(top: Int, perImage: Int) throws {
         let photos = Array(Self.photos.prefix(3)), scales = [288, 160]
-        let result = try PatchSearch.run(network: Pretrained.vgg16, layers: ["conv3_1"], images: photos,
+        let result = try PatchSearch.run(network: Pretrained.vgg16, layers: Pretrained.vgg16.layers(["conv3_1"]), images: photos,
                                          settings: PatchSearchSettings(top: top, perImage: perImage, scales: scales))
         let all = Self.everythingMultiScale
         var mismatches = 0
@@ -87,16 +87,16 @@ import TensorCore
     @Test func deterministicAcrossThreadsOrderAndMerging() throws {
         let settings = PatchSearchSettings(top: 3, perImage: 1)
         let network = Pretrained.vgg16
-        let one = try Parallel.withThreads(1) { try PatchSearch.run(network: network, layers: Self.layers, images: Self.photos, settings: settings) }
-        let two = try Parallel.withThreads(2) { try PatchSearch.run(network: network, layers: Self.layers, images: Self.photos, settings: settings) }
-        let again = try Parallel.withThreads(2) { try PatchSearch.run(network: network, layers: Self.layers, images: Self.photos, settings: settings) }
+        let one = try Parallel.withThreads(1) { try PatchSearch.run(network: network, layers: network.layers(Self.layers), images: Self.photos, settings: settings) }
+        let two = try Parallel.withThreads(2) { try PatchSearch.run(network: network, layers: network.layers(Self.layers), images: Self.photos, settings: settings) }
+        let again = try Parallel.withThreads(2) { try PatchSearch.run(network: network, layers: network.layers(Self.layers), images: Self.photos, settings: settings) }
         #expect(one == two)
         #expect(two == again)
-        let reversed = try PatchSearch.run(network: network, layers: Self.layers, images: Self.photos.reversed(), settings: settings)
+        let reversed = try PatchSearch.run(network: network, layers: network.layers(Self.layers), images: Self.photos.reversed(), settings: settings)
         #expect(reversed.layers == one.layers)
 
-        let firstHalf = try PatchSearch.run(network: network, layers: Self.layers, images: Array(Self.photos[0..<2]), settings: settings)
-        let secondHalf = try PatchSearch.run(network: network, layers: Self.layers, images: Array(Self.photos[2...]), settings: settings)
+        let firstHalf = try PatchSearch.run(network: network, layers: network.layers(Self.layers), images: Array(Self.photos[0..<2]), settings: settings)
+        let secondHalf = try PatchSearch.run(network: network, layers: network.layers(Self.layers), images: Array(Self.photos[2...]), settings: settings)
         let merged = try PatchSearch.merge([secondHalf, firstHalf])
         #expect(merged == one)
         #expect(throws: PatchSearchError.self) { try PatchSearch.merge([firstHalf, firstHalf]) }
@@ -121,7 +121,7 @@ import TensorCore
         let files = try PatchSearch.imageFiles(in: dir)
         #expect(files.map(\.lastPathComponent) == [a, "broken.jpg", b, "sliver.png"])
         var progress: [Int] = []
-        let result = try PatchSearch.run(network: Pretrained.vgg16, layers: ["conv2_1"], images: files,
+        let result = try PatchSearch.run(network: Pretrained.vgg16, layers: Pretrained.vgg16.layers(["conv2_1"]), images: files,
                                          settings: PatchSearchSettings(top: 2)) { done, total in
             #expect(total == 4)
             progress.append(done)
@@ -136,24 +136,22 @@ import TensorCore
 
     @Test func badRequestsAreRefusedBeforeAnyWork() throws {
         let network = Pretrained.vgg16
-        #expect(throws: ModelError.self) { try PatchSearch.run(network: network, layers: ["conv9_9"], images: [], settings: .init()) }
-        #expect(throws: PatchSearchError.self) { try PatchSearch.run(network: network, layers: ["conv1_1"], images: [], settings: .init(top: 0)) }
-        #expect(throws: PatchSearchError.self) { try PatchSearch.run(network: network, layers: ["conv5_3"], images: [], settings: .init(scales: [8])) }
-        #expect(throws: ModelError.self) { try PatchSearch.run(network: network, layers: ["conv1_1"], images: [], settings: .init(), filters: ["conv1_1": [64]]) }
+        #expect(throws: ModelError.self) { try PatchSearch.run(network: network, layers: network.layers(["conv9_9"]), images: [], settings: .init()) }
+        #expect(throws: PatchSearchError.self) { try PatchSearch.run(network: network, layers: network.layers(["conv1_1"]), images: [], settings: .init(top: 0)) }
+        #expect(throws: PatchSearchError.self) { try PatchSearch.run(network: network, layers: network.layers(["conv5_3"]), images: [], settings: .init(scales: [8])) }
+        #expect(throws: ModelError.self) { try PatchSearch.run(network: network, layers: network.layers(["conv1_1"]), images: [], settings: .init(), filters: ["conv1_1": [64]]) }
         #expect(throws: PatchSearchError.self) { try PatchSearch.imageFiles(in: URL(fileURLWithPath: "/nonexistent/photos")) }
-        let error = #expect(throws: ModelError.self) { try PatchSearch.run(network: network, layers: ["conv9_9"], images: [], settings: .init()) }
+        let error = #expect(throws: ModelError.self) { try PatchSearch.run(network: network, layers: network.layers(["conv9_9"]), images: [], settings: .init()) }
         #expect(error.map { "\($0)".contains("conv3_1") } == true, "the unknown-layer message lists the layers")
     }
 
-    /// The JSON form reads back equal (snake_case keys fixed by the types).
+    /// The JSON form reads back equal (snake_case on disk is the output convention's job: OutputFormatsDocsTests).
     @Test func resultRoundTripsThroughJSON() throws {
         let patch = Patch(activation: 1.5, imagePath: "/p/a.jpg", imageSHA256: "ab", scale: 0, row: 2, column: 3,
                           rect: PixelRect(top: -4, left: 5, height: 24, width: 25))
         let result = PatchSearchResult(model: "vgg16", settings: .init(top: 1, perImage: 0, scales: [224]),
                                        layers: ["conv3_1": [[patch], []]], skipped: [.init(path: "/p/b.jpg", reason: "bad")], imageCount: 1)
         let data = try JSONEncoder().encode(result)
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(text.contains("\"image_sha256\"") && text.contains("\"per_image\"") && text.contains("\"image_count\""))
         #expect(try JSONDecoder().decode(PatchSearchResult.self, from: data) == result)
     }
 }

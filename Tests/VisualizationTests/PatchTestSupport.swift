@@ -40,7 +40,7 @@ enum BruteForcePatches {
     /// All (activation, image, row, column) of each channel of each layer, computed one image at a time (batch 1).
     static func allActivations(network: Network, layers: [String], images: [URL], scales: [Int] = [0]) throws -> [String: [[Patch]]] {
         var out: [String: [[Patch]]] = [:]
-        let modules = try layers.map { try network.layerIndex($0) }
+        let modules = try layers.map { try network.layer($0).node }
         for url in images {
             let (image, sha) = try PatchSearch.decodeForSearch(url)
             for scale in scales {

@@ -25,7 +25,7 @@ import TensorCore
         let photos = Self.photos
         try #require(photos.count >= 30, "the photo collection is missing: run `make photos`")
         let network = model == "vgg16" ? Pretrained.vgg16 : Pretrained.alexnet
-        let job = try VisualizationJob(network: network, layer: layer, filters: filters, preset: .standard, seed: 0, batchSize: 8)
+        let job = try VisualizationJob(network: network, layer: network.layer(layer), filters: filters, preset: .standard, seed: 0, batchSize: 8)
         let results = try job.run()
         let baseline = try PhotoBaseline.measure(network: network, scoreLayer: job.taps.score, filters: filters,
                                                  photos: photos, size: job.preset.size)

@@ -13,7 +13,7 @@ import TensorCore
         var preset = preset
         preset.size = 48
         preset.steps = preset.warmupSteps > 0 ? preset.warmupSteps + 4 : 8
-        return try VisualizationJob(network: Pretrained.vgg16, layer: "conv2_1", filters: filters, preset: preset, seed: seed, batchSize: 4)
+        return try VisualizationJob(network: Pretrained.vgg16, layer: Pretrained.vgg16.layer("conv2_1"), filters: filters, preset: preset, seed: seed, batchSize: 4)
     }
 
     static func digest(_ results: [FilterResult]) -> String {

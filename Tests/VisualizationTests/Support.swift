@@ -13,15 +13,19 @@ enum Pretrained {
     }
 }
 
+extension Network {
+    /// Several layers resolved by name (tests name them in bulk).
+    func layers(_ names: [String]) throws -> [LayerRef] { try names.map { try layer($0) } }
+}
+
 /// The objective's per-image value on the parametrisation's current image, without transforms or gradients.
 func evaluate(_ objective: Objective, on parametrization: Parametrization, network: Network) throws -> [Float] {
-    var taps: [String: Int] = [:]
-    for layer in objective.layers { taps[layer] = try network.layerIndex(layer) }
+    let taps = Set(objective.channelsRead.keys)
     return GradMode.withoutGrad {
         let image = parametrization.render()
-        let outputs = taps.isEmpty ? [:] : network.forward(image, taps: Set(taps.values),
+        let outputs = taps.isEmpty ? [:] : network.forward(image, taps: taps,
                                                           options: ForwardOptions(inputIsPreprocessed: parametrization.space == .modelInput))
-        let context = ObjectiveContext(image: image, rendered: image, activations: taps.mapValues { outputs[$0]! }, channelPositions: [:])
+        let context = ObjectiveContext(image: image, rendered: image, outputs: outputs.mapValues { .init(tensor: $0, channels: nil) })
         return objective.score(context).storage
     }
 }

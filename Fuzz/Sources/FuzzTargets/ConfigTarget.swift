@@ -1,5 +1,5 @@
 import Foundation
-import Visualization
+import Experiments
 
 /// Experiment configs: the JSON5 parser, then the config reader on the same text (as `filtervis run` reads a file).
 enum ConfigTarget {

@@ -10,17 +10,13 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// Always the direct implicit-im2col GEMM (the reference the Winograd path is tested against).
     case direct
 
-    /// The algorithm of this process outside any `with` scope (the CLI sets it from FILTERVIS_CONV).
-    nonisolated(unsafe) public static var processDefault = ConvAlgorithm.automatic
-    @TaskLocal private static var scoped: ConvAlgorithm?
+    /// The algorithm in force, from the `ComputeSettings` scope (manifests record it, since the two round
+    /// differently; the CLI sets it from FILTERVIS_CONV).
+    public static var current: ConvAlgorithm { ComputeSettings.current.convolution }
 
-    /// The algorithm in force: the innermost `with` scope's, else the process default (manifests record it, since
-    /// the two round differently).
-    public static var current: ConvAlgorithm { scoped ?? processDefault }
-
-    /// Runs `body` with convolutions computed by `algorithm`.
+    /// Runs `body` with convolutions computed by `algorithm` (a `ComputeSettings` scope).
     public static func with<T>(_ algorithm: ConvAlgorithm, _ body: () throws -> T) rethrows -> T {
-        try $scoped.withValue(algorithm) { try body() }
+        try ComputeSettings.with({ $0.convolution = algorithm }, body)
     }
 
     /// Multiply-adds the kernels execute for a square single-group convolution (stride, symmetric padding),
@@ -58,15 +54,15 @@ enum ConvKernels {
     // MARK: Forward
 
     /// y (N, O, outH, outW) = conv(x (N, C, H, W), w (O, C/groups, kh, kw)) + bias, then max(., 0) if `relu`.
-    /// y is fully overwritten. `source`, the array w points at when there is one, lets the Winograd path reuse
-    /// its weight transform from earlier calls (`TransformedWeightCache`).
+    /// y is fully overwritten. `identity`, the name w's owner gives it, lets the Winograd path reuse its weight
+    /// transform from earlier calls (`TransformedWeightCache`).
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                        bias: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>, source: [Float]? = nil) {
+                        bias: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>, identity: WeightsIdentity? = nil) {
         let kg = g.kg, og = g.og, plane = g.outPlane
         if plane == 0 || og == 0 || g.batch == 0 { return }
         if kg == 0 { fillBiasOnly(g, bias: bias, relu: relu, y: y); return }
         if Winograd.runs(layer: g) {
-            let u = TransformedWeightCache.transformed(source, outputs: g.outChannels, channels: g.inChannels, flipped: false) {
+            let u = TransformedWeightCache.transformed(identity, outputs: g.outChannels, channels: g.inChannels, flipped: false) {
                 Winograd.transformWeights(w, outputs: g.outChannels, channels: g.inChannels, into: $0)
             }
             Winograd.forward(g, x: x, u: u, bias: bias, relu: relu, y: y)
@@ -189,11 +185,11 @@ enum ConvKernels {
     ///
     /// Stride 1 with enough channels per group: a forward convolution of dy with the flipped, transposed
     /// weights (the fast GEMM path). Otherwise: GEMM into im2col columns, then col2im, split by input channel.
-    /// `source` is the array w points at, when there is one (see `forward`).
+    /// `identity` names w for the transform cache, when its owner gives one (see `forward`).
     static func inputGrad(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                          dx: UnsafeMutablePointer<Float>, source: [Float]? = nil) {
+                          dx: UnsafeMutablePointer<Float>, identity: WeightsIdentity? = nil) {
         if inputGradIsFlippedConv(g) {
-            inputGradByFlippedConv(g, dy: dy, w: w, dx: dx, source: source)
+            inputGradByFlippedConv(g, dy: dy, w: w, dx: dx, identity: identity)
         } else {
             inputGradByCol2im(g, dy: dy, w: w, dx: dx)
         }
@@ -211,10 +207,10 @@ enum ConvKernels {
     }
 
     private static func inputGradByFlippedConv(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                               dx: UnsafeMutablePointer<Float>, source: [Float]?) {
+                                               dx: UnsafeMutablePointer<Float>, identity: WeightsIdentity?) {
         let flipped = flippedGeometry(g)
         if Winograd.runs(layer: g) {   // the layer's rule: the same path whatever the restricted channel count
-            let u = TransformedWeightCache.transformed(source, outputs: g.inChannels, channels: g.outChannels, flipped: true) { u in
+            let u = TransformedWeightCache.transformed(identity, outputs: g.inChannels, channels: g.outChannels, flipped: true) { u in
                 withAlignedScratch(g.inChannels * g.og * g.kh * g.kw) { wf in
                     flipWeights(g, w, into: wf)
                     Winograd.transformWeights(wf, outputs: g.inChannels, channels: g.outChannels, into: u)

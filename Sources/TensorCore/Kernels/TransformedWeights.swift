@@ -4,9 +4,8 @@ import Foundation
 ///
 /// Activation maximisation runs thousands of steps through the same weights, and transforming VGG16's 512 x 512
 /// layers costs about as much as the convolution itself at batch 1, so transforms are cached. The cache key is
-/// the weights array itself: an entry keeps a reference to the array it was made from, so while the entry lives
-/// that buffer can neither be freed nor changed in place (a write to a shared array copies it first), and a
-/// caller's array with the same buffer address holds exactly the same values.
+/// the `WeightsIdentity` the weights' owner gives them (a network names each conv's weights and the rows it
+/// keeps); weights without an identity are transformed for each call.
 final class TransformedWeights {
     /// Rows (output channels of the convolution computed with these weights) and depth (its input channels).
     let outputs: Int, channels: Int
@@ -14,22 +13,22 @@ final class TransformedWeights {
     let flipped: Bool
     let data: UnsafeMutablePointer<Float>
     let bytes: Int
-    /// The array the transform was made from (nil for an uncached transform).
-    fileprivate let source: [Float]?
+    /// The weights the transform was made from (nil for an uncached transform).
+    fileprivate let identity: WeightsIdentity?
     /// Where an uncached transform lives: a scratch buffer, handed back when this is dropped.
     private let scratch: ScratchPool.Buffer?
 
     static func floats(outputs: Int, channels: Int) -> Int { 16 * PackedA.count(m: outputs, k: channels) }
 
-    fileprivate init(outputs: Int, channels: Int, flipped: Bool, source: [Float]?,
+    fileprivate init(outputs: Int, channels: Int, flipped: Bool, identity: WeightsIdentity?,
                      make: (UnsafeMutablePointer<Float>) -> Void) {
         self.outputs = outputs
         self.channels = channels
         self.flipped = flipped
-        self.source = source
+        self.identity = identity
         let count = Self.floats(outputs: outputs, channels: channels)
         bytes = count * MemoryLayout<Float>.stride
-        if source == nil {
+        if identity == nil {
             let buffer = ScratchPool.take(count)
             scratch = buffer
             data = buffer.base
@@ -44,10 +43,8 @@ final class TransformedWeights {
         if let scratch { ScratchPool.give(scratch) } else { data.deallocate() }
     }
 
-    fileprivate func matches(_ array: [Float], outputs: Int, channels: Int, flipped: Bool) -> Bool {
-        guard let source, self.outputs == outputs, self.channels == channels, self.flipped == flipped,
-              source.count == array.count else { return false }
-        return source.withUnsafeBufferPointer { a in array.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
+    fileprivate func matches(_ identity: WeightsIdentity, outputs: Int, channels: Int, flipped: Bool) -> Bool {
+        self.identity == identity && self.outputs == outputs && self.channels == channels && self.flipped == flipped
     }
 }
 
@@ -55,43 +52,34 @@ final class TransformedWeights {
 public enum TransformedWeightCache {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var entries: [TransformedWeights] = []
-    nonisolated(unsafe) private static var budget = defaultBudget
 
-    /// 512 MiB: every 3x3 layer of VGG16, forward and input-gradient transforms (about 210 MiB), with room to spare.
-    public static let defaultBudget = 512 << 20
-
-    /// The most memory the cache keeps (bytes); 0 turns caching off (every convolution transforms its weights).
-    /// Lowering it evicts at once.
-    public static var budgetBytes: Int {
-        get { lock.withLock { budget } }
-        set {
-            precondition(newValue >= 0, "TransformedWeightCache.budgetBytes must be >= 0, got \(newValue)")
-            lock.withLock { budget = newValue; evictOverBudget() }
-        }
-    }
+    /// The most memory the cache keeps (bytes), from the `ComputeSettings` in force; 0 turns caching off (every
+    /// convolution transforms its weights). A caller with a lower budget evicts down to it when it adds an entry.
+    static var budget: Int { max(0, ComputeSettings.current.transformCacheBytes) }
 
     /// Bytes held now.
     public static var bytesHeld: Int { lock.withLock { entries.reduce(0) { $0 + $1.bytes } } }
 
-    /// Whether the transform of these very weights (for an `outputs` x `channels` convolution) is cached.
-    static func contains(_ source: [Float], outputs: Int, channels: Int, flipped: Bool) -> Bool {
-        lock.withLock { entries.contains { $0.matches(source, outputs: outputs, channels: channels, flipped: flipped) } }
+    /// Whether the transform of the weights called `identity` (for an `outputs` x `channels` convolution) is cached.
+    static func contains(_ identity: WeightsIdentity, outputs: Int, channels: Int, flipped: Bool) -> Bool {
+        lock.withLock { entries.contains { $0.matches(identity, outputs: outputs, channels: channels, flipped: flipped) } }
     }
 
-    /// Drops every entry (and with them the references to the weights they were made from).
+    /// Drops every entry.
     public static func removeAll() { lock.withLock { entries.removeAll() } }
 
-    /// The transform of `source` (or of the weights behind it) for an `outputs` x `channels` convolution: a
-    /// cached one if these very weights were transformed before, else a new one made by `make` (and cached
-    /// when `source` is given and it fits the budget).
-    static func transformed(_ source: [Float]?, outputs: Int, channels: Int, flipped: Bool,
+    /// The transform of the weights called `identity` for an `outputs` x `channels` convolution: a cached one if
+    /// they were transformed before, else a new one made by `make` (and cached when `identity` is given and it
+    /// fits the budget).
+    static func transformed(_ identity: WeightsIdentity?, outputs: Int, channels: Int, flipped: Bool,
                             make: (UnsafeMutablePointer<Float>) -> Void) -> TransformedWeights {
         let bytes = TransformedWeights.floats(outputs: outputs, channels: channels) * MemoryLayout<Float>.stride
-        guard let source, bytes <= lock.withLock({ budget }) else {
-            return TransformedWeights(outputs: outputs, channels: channels, flipped: flipped, source: nil, make: make)
+        let budget = Self.budget
+        guard let identity, bytes <= budget else {
+            return TransformedWeights(outputs: outputs, channels: channels, flipped: flipped, identity: nil, make: make)
         }
         if let hit = lock.withLock({ () -> TransformedWeights? in
-            guard let i = entries.firstIndex(where: { $0.matches(source, outputs: outputs, channels: channels, flipped: flipped) })
+            guard let i = entries.firstIndex(where: { $0.matches(identity, outputs: outputs, channels: channels, flipped: flipped) })
             else { return nil }
             let entry = entries.remove(at: i)
             entries.append(entry)
@@ -99,18 +87,18 @@ public enum TransformedWeightCache {
         }) {
             return hit
         }
-        let made = TransformedWeights(outputs: outputs, channels: channels, flipped: flipped, source: source, make: make)
+        let made = TransformedWeights(outputs: outputs, channels: channels, flipped: flipped, identity: identity, make: make)
         lock.withLock {
             if made.bytes <= budget {
                 entries.append(made)
-                evictOverBudget()
+                evictOverBudget(budget)
             }
         }
         return made
     }
 
     /// Call with the lock held.
-    private static func evictOverBudget() {
+    private static func evictOverBudget(_ budget: Int) {
         var held = entries.reduce(0) { $0 + $1.bytes }
         while held > budget, !entries.isEmpty { held -= entries.removeFirst().bytes }
     }

@@ -16,7 +16,7 @@ public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, st
     let outShape = g.inputShape
     var out = x.storage.withUnsafeBufferPointer { xs in
         weight.storage.withUnsafeBufferPointer { ws in
-            makeUninitializedArray(outShape.reduce(1, *)) { ConvKernels.inputGrad(g, dy: xs.baseAddress!, w: ws.baseAddress!, dx: $0, source: weight.storage) }
+            makeUninitializedArray(outShape.reduce(1, *)) { ConvKernels.inputGrad(g, dy: xs.baseAddress!, w: ws.baseAddress!, dx: $0) }
         }
     }
     if let bias {
@@ -41,7 +41,7 @@ public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, st
             let gp = gs.baseAddress!
             if wantX {
                 let dx = weights.withUnsafeBufferPointer { ws in
-                    makeUninitializedArray(inCount) { ConvKernels.forward(g, x: gp, w: ws.baseAddress!, bias: nil, relu: false, y: $0, source: weights) }
+                    makeUninitializedArray(inCount) { ConvKernels.forward(g, x: gp, w: ws.baseAddress!, bias: nil, relu: false, y: $0) }
                 }
                 grads.append(Tensor(shape: g.outputShape, storage: dx))
             } else { grads.append(nil) }

@@ -115,21 +115,22 @@ func convGeometry(op: String, input: [Int], weight: [Int], bias: [Int]?, stride:
 }
 
 /// 2-D convolution (cross-correlation, as PyTorch): x (N, C, H, W), weight (O, C/groups, kh, kw) -> (N, O, H', W').
+/// `weightsIdentity`, given by the weights' owner, lets repeated calls reuse their Winograd transform.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: ConvPadding = .valid,
-                   dilation: Int = 1, groups: Int = 1) -> Tensor {
+                   dilation: Int = 1, groups: Int = 1, weightsIdentity: WeightsIdentity? = nil) -> Tensor {
     convolution(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
-                relu: false)
+                relu: false, identity: weightsIdentity)
 }
 
 /// relu(conv2d(...)) fused: bias and ReLU are applied as the kernel stores; backward keeps a one-bit mask.
 public func conv2dReLU(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: ConvPadding = .valid,
-                       dilation: Int = 1, groups: Int = 1) -> Tensor {
+                       dilation: Int = 1, groups: Int = 1, weightsIdentity: WeightsIdentity? = nil) -> Tensor {
     convolution(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
-                relu: true)
+                relu: true, identity: weightsIdentity)
 }
 
 private func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: ConvPadding,
-                         dilation: Int, groups: Int, relu: Bool) -> Tensor {
+                         dilation: Int, groups: Int, relu: Bool, identity: WeightsIdentity?) -> Tensor {
     let op = relu ? "conv2dReLU" : "conv2d"
     let g: ConvGeometry
     do {
@@ -144,11 +145,11 @@ private func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int
                 if let bias {
                     bias.storage.withUnsafeBufferPointer { bs in
                         ConvKernels.forward(g, x: xs.baseAddress!, w: ws.baseAddress!, bias: bs.baseAddress!, relu: relu, y: y,
-                                            source: weight.storage)
+                                            identity: identity)
                     }
                 } else {
                     ConvKernels.forward(g, x: xs.baseAddress!, w: ws.baseAddress!, bias: nil, relu: relu, y: y,
-                                        source: weight.storage)
+                                        identity: identity)
                 }
             }
         }
@@ -168,17 +169,18 @@ private func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int
         if let mask, wantX, !wantW, !wantB {
             // Only d/dx (activation maximisation): mask and propagate a few images at a time, so no second
             // full-size copy of the output gradient is ever held.
-            return [inputGradThroughReLU(g, gradOut: gradOut.storage, mask: mask, weights: weights), nil]
+            return [inputGradThroughReLU(g, gradOut: gradOut.storage, mask: mask, weights: weights, identity: identity), nil]
                 + (hasBias ? [nil] : [])
         }
         let dy = mask?.apply(to: gradOut.storage) ?? gradOut.storage
-        return convolutionGrads(g, dy: dy, weights: weights, input: savedInput,
+        return convolutionGrads(g, dy: dy, weights: weights, identity: identity, input: savedInput,
                                 wantX: wantX, wantW: wantW, wantB: wantB, hasBias: hasBias)
     }
 }
 
 /// dx of relu(conv(x)) from the output gradient, masked in chunks of images of at most ~16 MiB.
-private func inputGradThroughReLU(_ g: ConvGeometry, gradOut: [Float], mask: ReLUMask, weights: [Float]) -> Tensor {
+private func inputGradThroughReLU(_ g: ConvGeometry, gradOut: [Float], mask: ReLUMask, weights: [Float],
+                                  identity: WeightsIdentity?) -> Tensor {
     let perImageOut = g.outChannels * g.outPlane, perImageIn = g.inChannels * g.inPlane
     let chunk = max(1, min(g.batch, (4 << 20) / max(perImageOut, 1)))
     let dx = makeUninitializedArray(g.batch * perImageIn) { dx in
@@ -192,7 +194,7 @@ private func inputGradThroughReLU(_ g: ConvGeometry, gradOut: [Float], mask: ReL
                                    into: dyChunk)
                         var part = g
                         part.batch = n
-                        ConvKernels.inputGrad(part, dy: dyChunk, w: ws.baseAddress!, dx: dx + n0 * perImageIn, source: weights)
+                        ConvKernels.inputGrad(part, dy: dyChunk, w: ws.baseAddress!, dx: dx + n0 * perImageIn, identity: identity)
                         n0 += n
                     }
                 }
@@ -203,14 +205,14 @@ private func inputGradThroughReLU(_ g: ConvGeometry, gradOut: [Float], mask: ReL
 }
 
 /// The gradients [dx, dweight, dbias?] of a convolution with geometry `g`, given dy (N, O, H', W').
-func convolutionGrads(_ g: ConvGeometry, dy: [Float], weights: [Float], input: [Float],
+func convolutionGrads(_ g: ConvGeometry, dy: [Float], weights: [Float], identity: WeightsIdentity? = nil, input: [Float],
                       wantX: Bool, wantW: Bool, wantB: Bool, hasBias: Bool) -> [Tensor?] {
     var grads: [Tensor?] = []
     dy.withUnsafeBufferPointer { dys in
         let dyp = dys.baseAddress!
         if wantX {
             let dx = weights.withUnsafeBufferPointer { ws in
-                makeUninitializedArray(g.batch * g.inChannels * g.inPlane) { ConvKernels.inputGrad(g, dy: dyp, w: ws.baseAddress!, dx: $0, source: weights) }
+                makeUninitializedArray(g.batch * g.inChannels * g.inPlane) { ConvKernels.inputGrad(g, dy: dyp, w: ws.baseAddress!, dx: $0, identity: identity) }
             }
             grads.append(Tensor(shape: g.inputShape, storage: dx))
         } else {

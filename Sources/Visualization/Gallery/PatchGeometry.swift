@@ -59,13 +59,3 @@ struct ViewGeometry: Equatable {
 
 func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
 func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }
-
-/// Whether module `index` still has a spatial map (before any adaptive pool, flatten or linear layer).
-func isSpatial(_ layers: [Layer], _ index: Int) -> Bool {
-    !layers.prefix(index + 1).contains { layer in
-        switch layer.kind {
-        case .adaptiveAvgPool, .flatten, .linear: return true
-        default: return false
-        }
-    }
-}

@@ -16,14 +16,11 @@ public enum PatchSearch {
     /// the deep convolutions wide matrices, small enough that the maps of one chunk stay a few hundred MB.
     public static let chunkSize = 4
 
-    /// The memory settings a patch pass runs best with: photos of many sizes make the kept heap of the speed policy
-    /// fragment (measured: peak 250-790 MiB over 40 photos), so large buffers go back to the system at once
-    /// (`AllocatorPolicy.memory`); but every batch goes through the same weights, so their Winograd transforms
-    /// (VGG16 to conv5_3: about 100 MiB, once) stay cached rather than being redone per batch.
-    public static func applyMemorySettings() {
-        AllocatorPolicy.memory.apply()
-        TransformedWeightCache.budgetBytes = TransformedWeightCache.defaultBudget
-    }
+    /// The heap policy a patch pass runs best with: photos of many sizes make the kept heap of the speed policy
+    /// fragment (measured: peak 250-790 MiB over 40 photos), so large buffers go back to the system at once. The
+    /// Winograd transforms stay cached (the default `ComputeSettings`): every batch goes through the same weights
+    /// (VGG16 to conv5_3: about 100 MiB, once).
+    public static let preferredAllocator = AllocatorPolicy.memory
 
     /// Input pixels forwarded together at most: `chunkSize` images at 224 x 224 (VGG16's first maps are then
     /// about 50 MB per tap); a batch always holds at least one image, however large.
@@ -62,7 +59,7 @@ public enum PatchSearch {
 
     /// Checks a search request (layers, filters, settings, and every scale against each layer and the memory
     /// budget) without reading any photo.
-    public static func validate(network: Network, layers: [String], settings: PatchSearchSettings,
+    public static func validate(network: Network, layers: [LayerRef], settings: PatchSearchSettings,
                                 filters: [String: [Int]]? = nil) throws {
         _ = try SearchPlan(network: network, layers: layers, settings: settings, filters: filters)
     }
@@ -72,10 +69,11 @@ public enum PatchSearch {
     /// One streaming pass: each image decoded, preprocessed, forwarded ONCE to the deepest layer, top-k kept per
     /// channel in bounded memory (a bounded list per channel; never all activations).
     ///
-    /// `filters` restricts a layer (by the name used in `layers`) to some filters; the others get empty lists.
+    /// `filters` restricts a layer (by its `name`) to some filters; the others get empty lists. Results are keyed
+    /// by the layers' names.
     /// Files that cannot be decoded are recorded in `skipped`, never fatal. `onImage(done, total)` is called
     /// after each image, skipped or not.
-    public static func run(network: Network, layers: [String], images: [URL], settings: PatchSearchSettings,
+    public static func run(network: Network, layers: [LayerRef], images: [URL], settings: PatchSearchSettings,
                            filters: [String: [Int]]? = nil, onImage: (Int, Int) -> Void = { _, _ in }) throws -> PatchSearchResult {
         let plan = try SearchPlan(network: network, layers: layers, settings: settings, filters: filters)
         var seen = Set<String>()
@@ -234,11 +232,11 @@ public enum PatchSearch {
         let image: Int
         let scale: Int
         let batchIndex: Int
-        let outputs: [Int: Tensor]
+        let outputs: [NodeID: Tensor]
     }
 
     /// Forwards every view of the chunk once, batching views of equal size (ordered by first appearance).
-    static func forward(_ images: [PreparedImage], network: Network, taps: Set<Int>) -> [ViewMaps] {
+    static func forward(_ images: [PreparedImage], network: Network, taps: Set<NodeID>) -> [ViewMaps] {
         var groups: [(width: Int, height: Int, members: [(image: Int, scale: Int, input: Image)])] = []
         for image in images {
             for view in image.views {
@@ -285,7 +283,7 @@ public enum PatchSearch {
                     for views in byImage {
                         var local = BoundedTopList(capacity: perImage)
                         for view in views {
-                            let map = view.outputs[target.module]!
+                            let map = view.outputs[target.layer.node]!
                             let (c, h, w) = (map.shape[1], map.shape[2], map.shape[3])
                             let base = (view.batchIndex * c + channel) * h * w
                             map.storage.withUnsafeBufferPointer { values in
@@ -309,41 +307,37 @@ public enum PatchSearch {
     }
 }
 
-/// The checked request: which modules to tap, their receptive fields, and the filters of each.
+/// The checked request: which layers to tap, their receptive fields, and the filters of each.
 struct SearchPlan {
     struct Target {
-        let name: String
-        let module: Int
-        let channels: Int
+        let layer: LayerRef
+        var name: String { layer.name }
+        var channels: Int { layer.channels }
         let filters: [Int]
         let field: ReceptiveField
     }
     let targets: [Target]
-    var taps: Set<Int> { Set(targets.map(\.module)) }
+    var taps: Set<NodeID> { Set(targets.map(\.layer.node)) }
 
-    init(network: Network, layers: [String], settings: PatchSearchSettings, filters: [String: [Int]]?) throws {
+    init(network: Network, layers: [LayerRef], settings: PatchSearchSettings, filters: [String: [Int]]?) throws {
         try settings.validate()
         guard !layers.isEmpty else { throw PatchSearchError.badSetting("no layers given") }
         var targets: [Target] = []
-        for name in layers where !targets.contains(where: { $0.name == name }) {
-            let module = try network.layerIndex(name)
-            guard isSpatial(network.architecture.layers, module) else {
-                throw PatchSearchError.notSpatial(layer: name, model: network.name)
-            }
-            let channels = network.channels(at: module)
-            let chosen = filters?[name] ?? Array(0..<channels)
-            if let bad = chosen.first(where: { $0 < 0 || $0 >= channels }) {
-                throw ModelError.filterOutOfRange(String(bad), layer: name, channels: channels)
+        for layer in layers where !targets.contains(where: { $0.name == layer.name }) {
+            let name = layer.name
+            guard layer.followsInputSize else { throw PatchSearchError.notSpatial(layer: name, model: network.name) }
+            let chosen = filters?[name] ?? Array(0..<layer.channels)
+            if let bad = chosen.first(where: { $0 < 0 || $0 >= layer.channels }) {
+                throw ModelError.filterOutOfRange(String(bad), layer: name, channels: layer.channels)
             }
             // The whole photo at each scale: its shorter side must reach the layer, and a square of it fit the budget.
             for scale in settings.scales {
-                try network.checkInputSize(SizeSetting(name: "--scales", value: scale, range: 16...4096), layer: name)
+                try network.checkInputSize(SizeSetting(name: "--scales", value: scale, range: 16...4096), layer: layer)
             }
-            targets.append(Target(name: name, module: module, channels: channels,
-                                  filters: Array(Set(chosen)).sorted(), field: network.receptiveField(at: module)))
+            targets.append(Target(layer: layer, filters: Array(Set(chosen)).sorted(), field: network.receptiveField(of: layer)))
         }
-        if let filters, let unknown = filters.keys.first(where: { !layers.contains($0) }) {
-            throw PatchSearchError.badSetting("filters given for \(unknown), which is not among the layers \(layers)")
+        if let filters, let unknown = filters.keys.first(where: { name in !layers.contains { $0.name == name } }) {
+            throw PatchSearchError.badSetting("filters given for \(unknown), which is not among the layers \(layers.map(\.name))")
         }
         self.targets = targets
     }

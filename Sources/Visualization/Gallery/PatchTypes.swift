@@ -19,10 +19,6 @@ public struct PatchSearchSettings: Codable, Equatable, Sendable {
         self.scales = scales
     }
 
-    /// Snake-case keys, fixed here so the JSON reads back with a plain `JSONDecoder` (a key strategy would turn
-    /// `image_sha256` into `imageSha256`).
-    enum CodingKeys: String, CodingKey { case top, perImage = "per_image", scales }
-
     /// The scales a search forwards each image at (0 stands for the 256/224 policy), ascending, without repeats.
     var views: [Int] { scales.isEmpty ? [0] : Array(Set(scales)).sorted() }
 
@@ -53,8 +49,10 @@ public struct Patch: Codable, Equatable, Sendable {
     /// The unit's receptive field in the ORIGINAL image's pixels, unclipped (may extend past the border).
     public var rect: PixelRect
 
+    /// Written snake_case by the output JSON convention (FileOutput's `OutputJSON`), which reads `image_sha256`
+    /// back as `imageSha256`.
     enum CodingKeys: String, CodingKey {
-        case activation, imagePath = "image_path", imageSHA256 = "image_sha256", scale, row, column, rect
+        case activation, imagePath, imageSHA256 = "imageSha256", scale, row, column, rect
     }
 
     public init(activation: Float, imagePath: String, imageSHA256: String, scale: Int, row: Int, column: Int, rect: PixelRect) {
@@ -95,8 +93,6 @@ public struct PatchSearchResult: Codable, Equatable, Sendable {
     public var skipped: [SkippedFile]
     /// Images searched (skipped files not counted).
     public var imageCount: Int
-
-    enum CodingKeys: String, CodingKey { case model, settings, layers, skipped, imageCount = "image_count" }
 
     public init(model: String, settings: PatchSearchSettings, layers: [String: [[Patch]]], skipped: [SkippedFile], imageCount: Int) {
         self.model = model

@@ -1,42 +1,40 @@
+import Models
 import TensorCore
 
 // The objectives and regularisers, each a score per image (N,).
 
 extension Objective {
     /// The spatial mean of filter `filters[b]` of `layer` for image b, ignoring `border` units on each side.
-    public static func channel(_ layer: String, filters: [Int], border: Int = 0) -> Objective {
+    public static func channel(_ layer: LayerRef, filters: [Int], border: Int = 0) -> Objective {
         let name = "channel(\(layer))"
         var requirements = [ObjectiveRequirement.channels(filters, objective: name, layer: layer)]
         if border > 0 {
             requirements.append(ObjectiveRequirement(layer: layer) { shape in
                 guard shape.count == 4, 2 * border < shape[2], 2 * border < shape[3] else {
-                    throw ObjectiveError.borderTooWide(objective: name, layer: layer, border: border,
+                    throw ObjectiveError.borderTooWide(objective: name, layer: layer.name, border: border,
                                                        height: shape.count == 4 ? shape[2] : 1, width: shape.count == 4 ? shape[3] : 1)
                 }
             })
         }
-        return Objective(name: name, layers: [layer], filtersRead: [layer: filters], requirements: requirements) { ctx in
-            let act = ctx.activation(layer)
-            let planes = channelPlanes(act, channels: filters.map { ctx.position(of: $0, in: layer) })
-            return spatialMean(planes, border: border)
+        return Objective(name: name, reads: [LayerRead(layer, channels: Set(filters))], requirements: requirements) { ctx in
+            spatialMean(ctx.planes(layer, filters: filters), border: border)
         }
     }
 
     /// The activation of filter `filters[b]` at one position (the centre by default).
-    public static func neuron(_ layer: String, filters: [Int], row: Int? = nil, column: Int? = nil) -> Objective {
+    public static func neuron(_ layer: LayerRef, filters: [Int], row: Int? = nil, column: Int? = nil) -> Objective {
         let name = "neuron(\(layer))"
         let position = ObjectiveRequirement(layer: layer) { shape in
-            guard shape.count == 4 else { throw ObjectiveError.notSpatial(objective: name, layer: layer) }
+            guard shape.count == 4 else { throw ObjectiveError.notSpatial(objective: name, layer: layer.name) }
             let (h, w) = (shape[2], shape[3])
             let y = row ?? h / 2, x = column ?? w / 2
             guard y >= 0 && y < h && x >= 0 && x < w else {
-                throw ObjectiveError.positionOutside(objective: name, layer: layer, row: y, column: x, height: h, width: w)
+                throw ObjectiveError.positionOutside(objective: name, layer: layer.name, row: y, column: x, height: h, width: w)
             }
         }
-        return Objective(name: name, layers: [layer], filtersRead: [layer: filters],
+        return Objective(name: name, reads: [LayerRead(layer, channels: Set(filters))],
                          requirements: [.channels(filters, objective: name, layer: layer), position]) { ctx in
-            let act = ctx.activation(layer)
-            let planes = channelPlanes(act, channels: filters.map { ctx.position(of: $0, in: layer) })
+            let planes = ctx.planes(layer, filters: filters)
             let (n, h, w) = (planes.shape[0], planes.shape[1], planes.shape[2])
             let y = row ?? h / 2, x = column ?? w / 2
             precondition(y >= 0 && y < h && x >= 0 && x < w, "neuron: position (\(y), \(x)) outside the \(h)x\(w) map of \(layer)")
@@ -47,19 +45,19 @@ extension Objective {
     }
 
     /// DeepDream: the mean of the squared activations of the whole layer.
-    public static func layerMeanSquare(_ layer: String) -> Objective {
-        Objective(name: "mean_square(\(layer))", layers: [layer]) { ctx in
+    public static func layerMeanSquare(_ layer: LayerRef) -> Objective {
+        Objective(name: "mean_square(\(layer))", reads: [LayerRead(layer)]) { ctx in
             mean(square(ctx.activation(layer)), axes: [1, 2, 3])
         }
     }
 
-    /// The logit of ImageNet class `classIndex` (needs classifier weights).
-    public static func classLogit(_ classIndex: Int, layer: String = "fc8") -> Objective {
+    /// The logit of ImageNet class `classIndex` at `layer` (the logits, `fc8`; needs classifier weights).
+    public static func classLogit(_ classIndex: Int, layer: LayerRef) -> Objective {
         let range = ObjectiveRequirement(layer: layer) { shape in
             let classes = shape.count >= 2 ? shape[1] : 0
             guard classIndex >= 0 && classIndex < classes else { throw ObjectiveError.classOutOfRange(index: classIndex, classes: classes) }
         }
-        return Objective(name: "class(\(classIndex))", layers: [layer], requirements: [range]) { ctx in
+        return Objective(name: "class(\(classIndex))", reads: [LayerRead(layer)], requirements: [range]) { ctx in
             let logits = ctx.activation(layer)
             let n = logits.shape[0], classes = logits.shape[1]
             precondition(classIndex >= 0 && classIndex < classes, "class \(classIndex) out of range 0..<\(classes)")
@@ -71,11 +69,11 @@ extension Objective {
 
     /// Batch diversity (lucid): minus the mean cosine similarity of each image's Gram matrix at `layer` with the
     /// others'. Couples the images of a batch, so use it only for several images of the same filter.
-    public static func diversity(_ layer: String) -> Objective {
+    public static func diversity(_ layer: LayerRef) -> Objective {
         let spatial = ObjectiveRequirement(layer: layer) { shape in
-            guard shape.count == 4 else { throw ObjectiveError.notSpatial(objective: "diversity(\(layer))", layer: layer) }
+            guard shape.count == 4 else { throw ObjectiveError.notSpatial(objective: "diversity(\(layer))", layer: layer.name) }
         }
-        return Objective(name: "diversity(\(layer))", layers: [layer], requirements: [spatial]) { ctx in
+        return Objective(name: "diversity(\(layer))", reads: [LayerRead(layer)], requirements: [spatial]) { ctx in
             let act = ctx.activation(layer)
             let (n, c, h, w) = (act.shape[0], act.shape[1], act.shape[2], act.shape[3])
             guard n > 1 else { return Tensor(zeros: [n]) }
@@ -95,17 +93,17 @@ extension Objective {
 
     /// L1 penalty: mean |image - constant| per image (subtract it).
     public static func l1(constant: Float = 0.5) -> Objective {
-        Objective(name: "l1", layers: []) { ctx in mean(abs(ctx.rendered - constant), axes: [1, 2, 3]) }
+        Objective(name: "l1", reads: []) { ctx in mean(abs(ctx.rendered - constant), axes: [1, 2, 3]) }
     }
 
     /// L2 penalty: mean (image - constant)^2 per image (subtract it).
     public static func l2(constant: Float = 0.5) -> Objective {
-        Objective(name: "l2", layers: []) { ctx in mean(square(ctx.rendered - constant), axes: [1, 2, 3]) }
+        Objective(name: "l2", reads: []) { ctx in mean(square(ctx.rendered - constant), axes: [1, 2, 3]) }
     }
 
     /// Total variation penalty: mean absolute difference of neighbouring pixels (subtract it).
     public static var totalVariation: Objective {
-        Objective(name: "tv", layers: []) { ctx in
+        Objective(name: "tv", reads: []) { ctx in
             let x = ctx.rendered
             let (h, w) = (x.shape[2], x.shape[3])
             let dy = slice(x, axis: 2, range: 1..<h) - slice(x, axis: 2, range: 0..<(h - 1))
@@ -116,7 +114,7 @@ extension Objective {
 
     /// Blur penalty (lucid's blur_input_each_step as a score): mean squared distance to a blurred copy.
     public static func blurPenalty(sigma: Float = 1) -> Objective {
-        Objective(name: "blur", layers: []) { ctx in
+        Objective(name: "blur", reads: []) { ctx in
             let x = ctx.rendered
             let target = GradMode.withoutGrad { gaussianBlur(x, sigma: sigma, kernelSize: 2 * Int((3 * sigma).rounded(.up)) + 1) }
             return mean(square(x - target), axes: [1, 2, 3])

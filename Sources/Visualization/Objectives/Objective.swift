@@ -1,24 +1,64 @@
+import Models
 import TensorCore
 
 /// What one optimisation step hands an objective: the image batch the network saw and the tapped activations.
+///
+/// Filters are always named by their index in the layer: when the renderer computed only some channels of a layer
+/// (the target filters of the last conv), this context maps each filter to where it sits.
 public struct ObjectiveContext {
     /// The (transformed) RGB batch fed to the network, (N, 3, H, W) in [0, 1].
     public let image: Tensor
     /// The untransformed RGB batch from the parametrisation (regularisers act on this).
     public let rendered: Tensor
-    let activations: [String: Tensor]
-    /// For layers computed for only some output channels: filter index -> position in the activation.
-    let channelPositions: [String: [Int: Int]]
+    let outputs: [NodeID: LayerOutput]
 
-    /// The activation of `layer` (requested through the objective's `layers`).
-    public func activation(_ layer: String) -> Tensor {
-        guard let a = activations[layer] else { preconditionFailure("objective asked for layer \(layer), which was not tapped") }
-        return a
+    /// A tapped node's output, and which channels it holds when not all were computed.
+    struct LayerOutput {
+        let tensor: Tensor
+        /// The channels computed, in the order of the tensor's channel axis; nil when all are there.
+        let channels: [Int]?
     }
 
-    /// Where `filter` of `layer` sits along the channel axis of `activation(layer)`.
-    public func position(of filter: Int, in layer: String) -> Int {
-        channelPositions[layer]?[filter] ?? filter
+    init(image: Tensor, rendered: Tensor, outputs: [NodeID: LayerOutput]) {
+        self.image = image
+        self.rendered = rendered
+        self.outputs = outputs
+    }
+
+    private func output(_ layer: LayerRef) -> LayerOutput {
+        guard let output = outputs[layer.node] else {
+            preconditionFailure("objective asked for layer \(layer), which is not among its reads")
+        }
+        return output
+    }
+
+    /// The whole activation of `layer`, channel c at index c. Channels the objective did not declare as read are
+    /// zero when the renderer left them uncomputed.
+    public func activation(_ layer: LayerRef) -> Tensor {
+        let out = output(layer)
+        guard let computed = out.channels else { return out.tensor }
+        return scatterChannels(out.tensor, channels: computed, count: layer.channels)
+    }
+
+    /// The (N, H, W) planes of filter `filters[b]` of `layer` for image b.
+    public func planes(_ layer: LayerRef, filters: [Int]) -> Tensor {
+        let out = output(layer)
+        guard let computed = out.channels else { return channelPlanes(out.tensor, channels: filters) }
+        let position = Dictionary(uniqueKeysWithValues: computed.enumerated().map { ($0.element, $0.offset) })
+        return channelPlanes(out.tensor, channels: filters.map { position[$0]! })
+    }
+}
+
+/// What an objective reads of one layer: all of its channels, or only some (then the renderer may compute just
+/// those at the last layer, the activation-maximisation speed-up).
+public struct LayerRead {
+    public let layer: LayerRef
+    /// The channels read; nil: all of them.
+    public let channels: Set<Int>?
+
+    public init(_ layer: LayerRef, channels: Set<Int>? = nil) {
+        self.layer = layer
+        self.channels = channels
     }
 }
 
@@ -30,21 +70,17 @@ public struct ObjectiveContext {
 public struct Objective {
     /// A readable formula, recorded in manifests.
     public let name: String
-    /// The layers whose activations the objective reads (friendly or torchvision names).
-    public let layers: Set<String>
-    /// Per layer, the filters the objective reads for each image, when it reads just those (lets the engine compute
-    /// only the target filters at the last layer).
-    public let filtersRead: [String: [Int]]?
+    /// The layers the objective reads, and which of their channels.
+    public let reads: [LayerRead]
     let evaluate: (ObjectiveContext) -> Tensor
     /// Checks of the objective's own values (a neuron's position, a class index) against the shape of the
     /// activation it reads, (N, C, H, W) or (N, features): run by `validate` before any step.
     let requirements: [ObjectiveRequirement]
 
-    public init(name: String, layers: Set<String>, filtersRead: [String: [Int]]? = nil,
-                requirements: [ObjectiveRequirement] = [], evaluate: @escaping (ObjectiveContext) -> Tensor) {
+    public init(name: String, reads: [LayerRead], requirements: [ObjectiveRequirement] = [],
+                evaluate: @escaping (ObjectiveContext) -> Tensor) {
         self.name = name
-        self.layers = layers
-        self.filtersRead = filtersRead
+        self.reads = reads
         self.requirements = requirements
         self.evaluate = evaluate
     }
@@ -52,41 +88,46 @@ public struct Objective {
     /// Per-image scores for a step.
     public func score(_ context: ObjectiveContext) -> Tensor { evaluate(context) }
 
-    private static func merged(_ a: [String: [Int]]?, _ b: [String: [Int]]?, _ aLayers: Set<String>, _ bLayers: Set<String>) -> [String: [Int]]? {
-        // Only a lone channel read survives composition: any other reader of the same layer needs all channels.
-        if a != nil && b == nil && aLayers.isDisjoint(with: bLayers) { return a }
-        if b != nil && a == nil && aLayers.isDisjoint(with: bLayers) { return b }
-        return nil
+    /// Per node, the layer and the channels read by all reads together (nil: all).
+    public var channelsRead: [NodeID: (layer: LayerRef, channels: Set<Int>?)] {
+        var merged: [NodeID: (layer: LayerRef, channels: Set<Int>?)] = [:]
+        for read in reads {
+            if let seen = merged[read.layer.node] {
+                let channels = seen.channels.flatMap { a in read.channels.map { a.union($0) } }
+                merged[read.layer.node] = (seen.layer, channels)
+            } else {
+                merged[read.layer.node] = (read.layer, read.channels)
+            }
+        }
+        return merged
     }
 
     public static func + (a: Objective, b: Objective) -> Objective {
-        Objective(name: "\(a.name) + \(b.name)", layers: a.layers.union(b.layers),
-                  filtersRead: merged(a.filtersRead, b.filtersRead, a.layers, b.layers),
+        Objective(name: "\(a.name) + \(b.name)", reads: a.reads + b.reads,
                   requirements: a.requirements + b.requirements) { a.evaluate($0) + b.evaluate($0) }
     }
 
     public static func - (a: Objective, b: Objective) -> Objective {
-        Objective(name: "\(a.name) - \(b.name)", layers: a.layers.union(b.layers),
-                  filtersRead: merged(a.filtersRead, b.filtersRead, a.layers, b.layers),
+        Objective(name: "\(a.name) - \(b.name)", reads: a.reads + b.reads,
                   requirements: a.requirements + b.requirements) { a.evaluate($0) - b.evaluate($0) }
     }
 
     public static func * (s: Float, a: Objective) -> Objective {
-        Objective(name: "\(s) * (\(a.name))", layers: a.layers, filtersRead: a.filtersRead, requirements: a.requirements) { a.evaluate($0) * s }
+        Objective(name: "\(s) * (\(a.name))", reads: a.reads, requirements: a.requirements) { a.evaluate($0) * s }
     }
 
     public static func * (a: Objective, s: Float) -> Objective { s * a }
 
     public static prefix func - (a: Objective) -> Objective {
-        Objective(name: "-(\(a.name))", layers: a.layers, filtersRead: a.filtersRead, requirements: a.requirements) { a.evaluate($0) * -1 }
+        Objective(name: "-(\(a.name))", reads: a.reads, requirements: a.requirements) { a.evaluate($0) * -1 }
     }
 }
 
 /// One check of an objective's values against the shape of a layer's activation (see `Objective.validate`).
 public struct ObjectiveRequirement {
-    public let layer: String
+    public let layer: LayerRef
     public let check: (_ shape: [Int]) throws -> Void
-    public init(layer: String, check: @escaping (_ shape: [Int]) throws -> Void) { self.layer = layer; self.check = check }
+    public init(layer: LayerRef, check: @escaping (_ shape: [Int]) throws -> Void) { self.layer = layer; self.check = check }
 }
 
 /// An objective asked for something its layer does not have; each message names the value and the valid range.

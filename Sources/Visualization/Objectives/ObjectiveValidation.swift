@@ -2,11 +2,11 @@ import Models
 
 extension ObjectiveRequirement {
     /// Every filter read must exist in the layer.
-    static func channels(_ filters: [Int], objective: String, layer: String) -> ObjectiveRequirement {
+    static func channels(_ filters: [Int], objective: String, layer: LayerRef) -> ObjectiveRequirement {
         ObjectiveRequirement(layer: layer) { shape in
             let channels = shape.count >= 2 ? shape[1] : 0
             if let bad = filters.first(where: { $0 < 0 || $0 >= channels }) {
-                throw ObjectiveError.channelOutOfRange(objective: objective, layer: layer, channel: bad, channels: channels)
+                throw ObjectiveError.channelOutOfRange(objective: objective, layer: layer.name, channel: bad, channels: channels)
             }
         }
     }
@@ -19,15 +19,16 @@ extension Objective {
     /// the size check's to report (`Network.checkInputSize`) and are skipped here.
     public func validate(network: Network, sides: [Int]) throws {
         for requirement in requirements {
-            guard layers.contains(requirement.layer) else {
-                throw ObjectiveError.notTapped(objective: name, layer: requirement.layer)
+            let layer = requirement.layer
+            guard reads.contains(where: { $0.layer.node == layer.node }) else {
+                throw ObjectiveError.notTapped(objective: name, layer: layer.name)
             }
-            let index = try network.layerIndex(requirement.layer)
-            let channels = network.channels(at: index)
+            _ = try network.layer(layer.name)   // the classifier's layers need its weights
+            let (index, channels) = (layer.node.index, layer.channels)
             let architecture = network.architecture
             for side in Set(sides).sorted() {
                 let shape: [Int]
-                if !isSpatial(architecture.layers, index) {
+                if !layer.followsInputSize {
                     if case let .adaptiveAvgPool(h, w) = architecture.layers[index].kind {
                         shape = [1, channels, h, w]
                     } else {

@@ -23,6 +23,33 @@ func channelPlanes(_ x: Tensor, channels: [Int]) -> Tensor {
     }
 }
 
+/// The inverse view of a channel selection: x (N, k, H, W) holds channels `channels` (k of them) of a
+/// `count`-channel map; out (N, count, H, W) puts x[:, j] at channel `channels[j]` and zeros elsewhere.
+func scatterChannels(_ x: Tensor, channels: [Int], count: Int) -> Tensor {
+    let (n, k, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    precondition(channels.count == k, "scatterChannels: \(channels.count) channel indices for \(k) channels")
+    precondition(channels.allSatisfy { $0 >= 0 && $0 < count }, "scatterChannels: channel out of range 0..<\(count): \(channels)")
+    let plane = h * w
+    var out = [Float](repeating: 0, count: n * count * plane)
+    for b in 0..<n {
+        for (j, c) in channels.enumerated() {
+            let src = (b * k + j) * plane, dst = (b * count + c) * plane
+            for i in 0..<plane { out[dst + i] = x.storage[src + i] }
+        }
+    }
+    return Tensor.result(op: "scatter_channels", shape: [n, count, h, w], storage: out, inputs: [x]) { g in
+        // d/dx gathers the same planes back.
+        var gx = [Float](repeating: 0, count: n * k * plane)
+        for b in 0..<n {
+            for (j, c) in channels.enumerated() {
+                let src = (b * count + c) * plane, dst = (b * k + j) * plane
+                for i in 0..<plane { gx[dst + i] = g.storage[src + i] }
+            }
+        }
+        return [Tensor(shape: [n, k, h, w], storage: gx)]
+    }
+}
+
 /// Mixes the 3 colour channels of every pixel by `matrix` (row-major 3x3): out[c] = sum_k m[c][k] * x[k].
 func mixColorChannels(_ x: Tensor, matrix m: [Float]) -> Tensor {
     precondition(x.rank == 4 && x.shape[1] == 3 && m.count == 9, "mixColorChannels: expected (N, 3, H, W) and a 3x3 matrix, got \(x.shape)")

@@ -14,10 +14,9 @@ public struct PhotoBaseline: Codable, Equatable {
     public let best: [Float]
     public let bestPhoto: [String]
 
-    /// Scores `photos` for `filters` of the module `scoreLayer` at `size` pixels. Unreadable photos are skipped.
-    public static func measure(network: Network, scoreLayer: String, filters: [Int], photos: [URL], size: Int,
+    /// Scores `photos` for `filters` of `scoreLayer` at `size` pixels. Unreadable photos are skipped.
+    public static func measure(network: Network, scoreLayer: LayerRef, filters: [Int], photos: [URL], size: Int,
                                batch: Int = 8) throws -> PhotoBaseline {
-        let index = try network.layerIndex(scoreLayer)
         var best = [Float](repeating: -.infinity, count: filters.count)
         var bestPhoto = [String](repeating: "", count: filters.count)
         var images: [(name: String, image: Image)] = []
@@ -29,7 +28,7 @@ public struct PhotoBaseline: Codable, Equatable {
         for start in stride(from: 0, to: images.count, by: batch) {
             let chunk = Array(images[start..<min(start + batch, images.count)])
             let input = Image.tensor(chunk.map(\.image), .unit)
-            let act = GradMode.withoutGrad { network.forward(input, to: index) }
+            let act = GradMode.withoutGrad { network.forward(input, to: scoreLayer) }
             let (c, plane) = (act.shape[1], act.shape[2] * act.shape[3])
             for (b, photo) in chunk.enumerated() {
                 for (i, filter) in filters.enumerated() {

@@ -16,11 +16,10 @@ public enum Renderer {
     public static func optimize(network: Network, objective: Objective, parametrization: Parametrization,
                                 plan: RenderPlan, generators: inout [SeededGenerator],
                                 onStep: (StepReport) -> Void = { _ in }) throws -> [[Float]] {
-        var taps: [String: Int] = [:]
-        for layer in objective.layers { taps[layer] = try network.layerIndex(layer) }
+        let reads = objective.channelsRead
         let imageSide = GradMode.withoutGrad { parametrization.render().shape[2] }
         try objective.validate(network: network, sides: plan.networkSides(imageSize: imageSide))
-        let restriction = lastLayerRestriction(network: network, objective: objective, taps: taps)
+        let restriction = lastLayerRestriction(reads)
         let ascender = Ascender(method: plan.method)
         let batch = parametrization.parameters[0].shape[0]
         var curves = [[Float]](repeating: [], count: batch)
@@ -39,11 +38,11 @@ public enum Renderer {
                 }
                 let options = ForwardOptions(inputIsPreprocessed: parametrization.space == .modelInput,
                                              reluGradient: step < plan.warmupSteps ? .redirected : .exact,
-                                             restrictedChannels: restriction?.option)
-                let outputs = taps.isEmpty ? [:] : network.forward(x, taps: Set(taps.values), options: options)
-                let context = ObjectiveContext(image: x, rendered: rendered,
-                                               activations: taps.mapValues { outputs[$0]! },
-                                               channelPositions: restriction?.positions ?? [:])
+                                             restrictedChannels: restriction.map { ($0.conv, $0.channels) })
+                let outputs = reads.isEmpty ? [:] : network.forward(x, taps: Set(reads.keys), options: options)
+                let context = ObjectiveContext(image: x, rendered: rendered, outputs: outputs.mapValues { tensor in
+                    .init(tensor: tensor, channels: restriction.map(\.channels))
+                })
                 let scores = objective.score(context)
                 precondition(scores.shape == [batch], "objective \(objective.name) gave scores of shape \(scores.shape) for a batch of \(batch)")
                 sum(scores).backward()
@@ -56,14 +55,13 @@ public enum Renderer {
         return curves
     }
 
-    /// When the objective reads only some filters of one layer that sits right after a conv (or is the conv), the
-    /// conv computes just those channels: the rest of the last layer is never computed.
-    static func lastLayerRestriction(network: Network, objective: Objective, taps: [String: Int])
-        -> (option: (conv: Int, channels: [Int]), positions: [String: [Int: Int]])? {
-        guard taps.count == 1, let (layer, index) = taps.first, let filters = objective.filtersRead?[layer] else { return nil }
-        guard let conv = network.convIndex(feeding: index) else { return nil }
-        let channels = Array(Set(filters)).sorted()
-        let positions = Dictionary(uniqueKeysWithValues: channels.enumerated().map { ($0.element, $0.offset) })
-        return ((conv, channels), [layer: positions])
+    /// When the objective reads only some filters of one layer that is a conv or its activation, the conv
+    /// computes just those channels: the rest of the last layer is never computed. The objective still names
+    /// filters by their index; `ObjectiveContext` maps them to the computed channels.
+    static func lastLayerRestriction(_ reads: [NodeID: (layer: LayerRef, channels: Set<Int>?)])
+        -> (conv: NodeID, channels: [Int])? {
+        guard reads.count == 1, let read = reads.values.first, let channels = read.channels,
+              let conv = read.layer.filterConv else { return nil }
+        return (conv, channels.sorted())
     }
 }

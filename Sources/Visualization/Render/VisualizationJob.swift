@@ -18,7 +18,7 @@ public struct FilterResult {
 public struct VisualizationJob {
     public let network: Network
     /// The layer as the user named it (a conv's name selects that conv's filters).
-    public let layer: String
+    public let layer: LayerRef
     public let filters: [Int]
     public var preset: Preset
     public var seed: UInt64
@@ -26,12 +26,11 @@ public struct VisualizationJob {
 
     /// Checks the layer, filters and settings before any work starts: the size must reach the layer in every
     /// octave and fit the memory budget (`sizeSetting` names the size in messages: "--size", "overrides.size").
-    public init(network: Network, layer: String, filters: [Int], preset: Preset, seed: UInt64, batchSize: Int = 16,
+    public init(network: Network, layer: LayerRef, filters: [Int], preset: Preset, seed: UInt64, batchSize: Int = 16,
                 sizeSetting: String = "--size") throws {
-        let index = try network.layerIndex(layer)
-        let channels = network.channels(at: index)
+        let channels = layer.channels
         if let bad = filters.first(where: { $0 < 0 || $0 >= channels }) {
-            throw ModelError.filterOutOfRange(String(bad), layer: layer, channels: channels)
+            throw ModelError.filterOutOfRange(String(bad), layer: layer.name, channels: channels)
         }
         guard !filters.isEmpty else { throw VisualizationError.badSetting("no filters selected for \(layer)") }
         guard preset.steps >= 1 else { throw VisualizationError.badSetting("--steps must be at least 1") }
@@ -59,14 +58,16 @@ public struct VisualizationJob {
                            seenSides: sides, memorySide: { sides($0).max() ?? $0 }, batch: batch, training: true)
     }
 
-    /// The module the objective reads, and the one the score reads (after the ReLU).
-    public var taps: (objective: String, score: String) {
-        let index = (try? network.layerIndex(layer)) ?? 0
-        let layers = network.architecture.layers
-        guard let conv = network.convIndex(feeding: index) else { return (layer, layer) }   // pools etc.: as they are
-        let post = layers[conv + 1].path
-        let objective = preset.tap == .preReLU ? layers[conv].path : post
-        return (objective, post)
+    /// The layer the objective reads (the conv before or after its ReLU, as the preset says), and the one the
+    /// score reads (after the ReLU); pools and linear layers are read as they are.
+    public var taps: (objective: LayerRef, score: LayerRef) {
+        Self.taps(of: layer, tap: preset.tap, in: network)
+    }
+
+    public static func taps(of layer: LayerRef, tap: Preset.Tap, in network: Network) -> (objective: LayerRef, score: LayerRef) {
+        guard let conv = layer.filterConv else { return (layer, layer) }
+        let post = network.layer(at: layer.scoreNode)
+        return (tap == .preReLU ? network.layer(at: conv) : post, post)
     }
 
     /// Each filter's own random stream: a function of the seed and the filter only, so a filter's image does not
@@ -116,12 +117,11 @@ public struct VisualizationJob {
     }
 
     /// The post-ReLU spatial mean of each filter on its final image, at the optimisation size, no transforms.
-    func finalScores(parametrization: Parametrization, scoreLayer: String, filters: [Int]) throws -> [Float] {
-        let index = try network.layerIndex(scoreLayer)
-        return GradMode.withoutGrad {
+    func finalScores(parametrization: Parametrization, scoreLayer: LayerRef, filters: [Int]) throws -> [Float] {
+        GradMode.withoutGrad {
             let image = parametrization.render()
             let options = ForwardOptions(inputIsPreprocessed: parametrization.space == .modelInput)
-            let act = network.forward(image, to: index, options: options)
+            let act = network.forward(image, to: scoreLayer, options: options)
             return mean(channelPlanes(act, channels: filters), axes: [1, 2]).storage
         }
     }
