@@ -34,7 +34,9 @@ enum CLI {
     /// The newest source of the targets the binary links, with its modification time (not Package.swift: a
     /// manifest edit that leaves the binary's code alone does not relink it).
     static var newestSource: (path: String, date: Date) {
-        let linked = ["CImageCodecs", "FileOutput", "ImageIO", "TensorCore", "Checkpoints", "Models", "Visualization", "filtervis"]
+        // Every target under Sources/ but the bench's (new targets are covered without a list to keep up).
+        let sources = repository.appendingPathComponent("Sources")
+        let linked = ((try? FileManager.default.contentsOfDirectory(atPath: sources.path)) ?? []).filter { $0 != "filtervis-bench" }
         var newest = (path: "", date: Date.distantPast)
         for target in linked {
             let folder = repository.appendingPathComponent("Sources/\(target)")
