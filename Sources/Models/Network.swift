@@ -4,7 +4,10 @@ import TensorCore
 ///
 /// Weights are constants (they never require gradients), so the autograd graph of a forward pass carries only
 /// what the input gradient needs.
-public final class Network {
+///
+/// Sendable: every property is a constant set in `init`, and no code writes into the weight tensors after it (the
+/// kernels only read them), so one loaded network serves any number of threads and tasks.
+public final class Network: @unchecked Sendable {
     /// The catalogue name, e.g. "vgg16".
     public let name: String
     public let architecture: Architecture

@@ -64,8 +64,8 @@ func cpuNow() -> Double {
 
 func emit(_ fields: [String: Any]) {
     let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
-    fflush(stdout)
+    // Unbuffered, so a parent reading the pipe sees each line as it is emitted.
+    FileHandle.standardOutput.write(data + Data([10]))
 }
 
 /// Peak resident set (VmHWM) of this process in MiB.

@@ -66,7 +66,6 @@ struct RunCommand: ParsableCommand {
             let experiment = try ExperimentConfig.load(URL(fileURLWithPath: config), displayName: config)
             let shard = try shard.map(Shard.init(parsing:)) ?? .whole
             let outDir = URL(fileURLWithPath: out ?? "Outputs/\(experiment.name)", isDirectory: true)
-            if !self.plan { try OutputFolder.prepare(outDir) }
             try ComputeSettings.with({ $0.threads = threading.threads ?? experiment.threads }) {
                 let network = try WeightsFetcher.loadNetwork(model: experiment.model, weights: weights)
                 let plan = try ExperimentPlan(config: experiment, network: network, file: config)
@@ -74,6 +73,8 @@ struct RunCommand: ParsableCommand {
                     try PlanPrinter(plan: plan, shards: shards ?? (self.shard == nil ? 1 : shard.count), marked: self.shard == nil ? nil : shard).print()
                     return
                 }
+                // Created only once the config resolves (layers, filters, photos), so a bad one leaves no folder.
+                try OutputFolder.prepare(outDir)
                 let runner = ExperimentRunner(plan: plan, output: outDir)
                 let mine = plan.units.indices.filter { shard.owns(position: $0) }.count
                 log("run: \(experiment.name): \(plan.units.count) unit(s), \(mine) in shard \(shard), \(Parallel.threads) thread(s) -> \(outDir.path)")

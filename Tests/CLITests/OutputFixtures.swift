@@ -142,3 +142,7 @@ final class BackgroundRun {
         return process.terminationReason == .uncaughtSignal
     }
 }
+
+struct CLIBinaryMissing: Error, CustomStringConvertible {
+    var description: String { "filtervis binary not found or stale: run `make build` (or set FILTERVIS_BIN)" }
+}

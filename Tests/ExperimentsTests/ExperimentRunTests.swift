@@ -31,8 +31,11 @@ import Visualization
         return try ExperimentPlan(config: config, network: Pretrained.vgg16, file: "pinned.json5")
     }
 
+    /// One folder per test process: two checkouts testing at once must not share (and clobber) each other's.
+    static let processID = ProcessInfo.processInfo.processIdentifier
+
     static func freshFolder(_ name: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("filtervis-experiment-tests/\(name)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("filtervis-experiment-tests-\(Self.processID)/\(name)")
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir

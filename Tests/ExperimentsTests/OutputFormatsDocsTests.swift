@@ -11,7 +11,7 @@ import Visualization
     static let page = ExperimentDocsTests.repository.appendingPathComponent("docs/output-formats.md")
 
     /// Every schema the toolkit writes, with a check that decodes an example and re-encodes it.
-    static let documents: [String: (Data) throws -> [UInt8]] = [
+    static let documents: [String: @Sendable (Data) throws -> [UInt8]] = [
         VisualizationOutput.Manifest.schema: roundTrip(VisualizationOutput.Manifest.self),
         PatchesOutput.Index.schema: roundTrip(PatchesOutput.Index.self),
         ExperimentConfig.schema: roundTrip(ExperimentConfig.self),
@@ -23,7 +23,7 @@ import Visualization
         AssemblyLock.Owner.schema: roundTrip(AssemblyLock.Owner.self),
     ]
 
-    static func roundTrip<T: OutputDocument>(_ type: T.Type) -> (Data) throws -> [UInt8] {
+    static func roundTrip<T: OutputDocument>(_ type: T.Type) -> @Sendable (Data) throws -> [UInt8] {
         { data in try OutputJSON.encode(try OutputJSON.decode(type, from: data, file: "docs/output-formats.md")) }
     }
 

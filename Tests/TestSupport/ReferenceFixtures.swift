@@ -6,7 +6,7 @@ import TensorCore
 // VisualizationTests): the fixture format of Scripts/fixtures/common.py and the finite-difference check.
 
 /// One case of a committed reference fixture (see Scripts/fixtures/common.py for the format).
-public struct FixtureCase: Decodable {
+public struct FixtureCase: Decodable, Sendable {
     public struct Values: Decodable, Sendable {
         public let shape: [Int]
         public let data: [Float]

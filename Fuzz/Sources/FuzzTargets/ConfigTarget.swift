@@ -3,7 +3,7 @@ import Experiments
 
 /// Experiment configs: the JSON5 parser, then the config reader on the same text (as `filtervis run` reads a file).
 enum ConfigTarget {
-    static let target = FuzzTarget(name: "config", errorModules: ["Visualization", "Models"]) { input, violation in
+    static let target = FuzzTarget(name: "config", errorModules: ["Experiments", "Visualization", "Models"]) { input, violation in
         let text = String(decoding: input, as: UTF8.self)
         let lines = text.reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
         func checkLine(_ error: Error) -> Error {

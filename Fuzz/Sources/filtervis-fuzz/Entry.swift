@@ -1,6 +1,9 @@
 import Foundation
 import FuzzTargets
 
+/// A message on stderr (FileHandle: the C `stderr` global is not concurrency-safe in the Swift 6 mode).
+func writeError(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+
 #if FUZZING
 // libFuzzer build (Scripts/fuzz.sh: -sanitize=fuzzer,address -DFUZZING): libFuzzer owns main and calls this per input.
 // One binary serves every target; FILTERVIS_FUZZ_TARGET picks which (so one instrumented build covers all).
@@ -9,7 +12,7 @@ private let target: FuzzTarget = {
     let name = ProcessInfo.processInfo.environment["FILTERVIS_FUZZ_TARGET"] ?? ""
     guard let target = FuzzTargets.named(name) else {
         let names = FuzzTargets.all.map(\.name).joined(separator: ", ")
-        fputs("filtervis-fuzz: set FILTERVIS_FUZZ_TARGET to one of: \(names) (got '\(name)')\n", stderr)
+        writeError("filtervis-fuzz: set FILTERVIS_FUZZ_TARGET to one of: \(names) (got '\(name)')\n")
         exit(2)
     }
     return target
@@ -22,7 +25,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         _ = try target.run(input)
     } catch {
         // A broken contract is a finding: abort so libFuzzer writes the input out as a crash.
-        fputs("\n==filtervis-fuzz== \(error)\n", stderr)
+        writeError("\n==filtervis-fuzz== \(error)\n")
         abort()
     }
     return 0
@@ -45,20 +48,20 @@ struct FuzzReplay {
            let recipe = FileManager.default.contents(atPath: arguments[2]),
            let (data, format) = RecipeTargets.generate(arguments[1], [UInt8](recipe)) {
             guard FileManager.default.createFile(atPath: arguments[3], contents: Data(data)) else {
-                fputs("\(arguments[3]): cannot write\n", stderr)
+                writeError("\(arguments[3]): cannot write\n")
                 exit(1)
             }
             print("\(arguments[3]): \(data.count) bytes of \(format.rawValue)")
             return
         }
         guard arguments.count >= 2, let target = FuzzTargets.named(arguments[0]) else {
-            fputs("usage: filtervis-fuzz TARGET FILE... (targets: \(FuzzTargets.all.map(\.name).joined(separator: ", ")))\n", stderr)
+            writeError("usage: filtervis-fuzz TARGET FILE... (targets: \(FuzzTargets.all.map(\.name).joined(separator: ", ")))\n")
             exit(2)
         }
         var failed = false
         for path in arguments.dropFirst() {
             guard let data = FileManager.default.contents(atPath: path) else {
-                fputs("\(path): cannot read\n", stderr)
+                writeError("\(path): cannot read\n")
                 exit(1)
             }
             do {

@@ -14,7 +14,8 @@ import Glibc
 /// clock is compared across machines). Breaking renames the lock aside (one waiter wins the rename) and checks
 /// that the renamed file is the stale one. Assembly is pure, so even two assemblers after a wrongly broken lock
 /// write the same bytes; the lock keeps the winner's manifest.json (its timings) intact.
-final class AssemblyLock {
+/// Sendable: its properties are constants, and a Dispatch timer may be cancelled from any thread.
+final class AssemblyLock: @unchecked Sendable {
     static let fileName = ".assembly.lock"
 
     /// Who holds a lock: written into it, so waiters can name the holder and check it is alive.

@@ -26,7 +26,7 @@ public enum WorkUnit: Equatable, Codable {
 }
 
 /// A shard of a job array: shard `index` of `count` runs the units whose position modulo `count` is `index`.
-public struct Shard: Equatable, CustomStringConvertible {
+public struct Shard: Equatable, Sendable, CustomStringConvertible {
     public let index: Int
     public let count: Int
 

@@ -121,7 +121,7 @@ public enum PatchSearchError: Error, CustomStringConvertible, Equatable {
         case let .noImages(folder):
             return "\(folder): no JPEG or PNG files found (searched recursively); point --images at a folder of photos"
         case let .folderUnreadable(folder, reason):
-            return "\(folder): cannot read this image folder (\(reason))"
+            return "\(folder): cannot read this image folder (\(reason)); give a folder of JPEG or PNG photos"
         case let .cannotMerge(reason): return "cannot merge patch searches: \(reason)"
         case let .imageChanged(path, expected, found):
             return "\(path): the file changed since the search (sha256 \(found.prefix(12))..., the index says \(expected.prefix(12))...); search again"
