@@ -58,11 +58,7 @@ import Testing
             (["--layer", "relu2_1", "--image", good, bad.path], 1, ["bad.png: ", "not a JPEG or PNG"]),
         ]
         for (arguments, status, mentions) in cases {
-            guard let result = try CLI.run(["forward"] + arguments + ["--save", out.path]) else { return }
-            #expect(result.status == status && result.exitedNormally, "\(arguments): exit \(result.status): \(result.stderr)")
-            let line = try #require(OutputFixtures.errorLine(result.stderr), "\(result.stderr)")
-            for text in mentions { #expect(line.contains(text), "lacks '\(text)': \(line)") }
-            #expect(!FileManager.default.fileExists(atPath: out.path), "\(arguments): a partial \(out.lastPathComponent) was written")
+            try expectRefused(["forward"] + arguments + ["--save", out.path], status: status, mentions: mentions, leaves: folder)
         }
     }
 
@@ -125,18 +121,14 @@ import Testing
         guard let first = try CLI.run(["featuremaps", "--layer", "conv1_1", "--image", photo.path, "--size", "16", "--tile", "8",
                                        "--out", out.path]) else { return }
         #expect(first.status == 0, "\(first.stderr)")
-        let before = try OutputFixtures.snapshot(out)
         let cases: [(arguments: [String], status: Int32, mentions: [String])] = [
             (["--layer", "conv9_9", "--image", photo.path], 2, ["conv9_9", "conv1_1", "pool5"]),
             (["--layer", "fc6", "--image", photo.path], 1, ["fc6"]),
             (["--layer", "conv1_1", "--image", bad.path], 1, ["bad.jpg: ", "a GIF?"]),
         ]
         for (arguments, status, mentions) in cases {
-            guard let result = try CLI.run(["featuremaps"] + arguments + ["--size", "16", "--out", out.path]) else { return }
-            #expect(result.status == status && result.exitedNormally, "\(arguments): exit \(result.status): \(result.stderr)")
-            let line = try #require(OutputFixtures.errorLine(result.stderr), "\(result.stderr)")
-            for text in mentions { #expect(line.contains(text), "lacks '\(text)': \(line)") }
-            #expect(try OutputFixtures.snapshot(out) == before, "\(arguments) changed the earlier run's files")
+            try expectRefused(["featuremaps"] + arguments + ["--size", "16", "--out", out.path], status: status, mentions: mentions,
+                              leaves: folder)
         }
     }
 }
