@@ -55,11 +55,13 @@ let package = Package(
         .executableTarget(name: "filtervis-fuzz", dependencies: ["FuzzTargets", "Checkpoints"], path: "Fuzz/Sources/filtervis-fuzz"),
 
         // MARK: Tests: one target per library target, plus the CLI's and the fuzz regression replay.
+        // TestSupport: the committed reference fixtures' format and the finite-difference gradient check.
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TensorCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "Checkpoints", "ImageIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Models", "TensorCore", "ImageIO", "Checkpoints"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "Checkpoints", "ImageIO", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Models", "TensorCore", "ImageIO", "Checkpoints", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Visualization", "Models", "TensorCore", "ImageIO", "Checkpoints", "FileOutput"]),
         // CLITests depend on the executable so that building the tests builds the binary they run.
         .testTarget(name: "CLITests", dependencies: ["ImageIO", "Checkpoints", "TensorCore", "Models", "Visualization", "Experiments", "FileOutput", "filtervis"]),

@@ -160,7 +160,7 @@ extension Image {
         guard let limit else { return }
         let pixels = info.width * info.height  // both < 2^32: no overflow in Int64
         if pixels > limit {
-            throw ImageError(file: name, kind: .tooLarge, reason:
+            throw ImageError.tooLarge(file: name, reason:
                 "\(info.width) x \(info.height) pixels (\(grouped(pixels))) exceeds the limit of \(grouped(limit)) "
                 + "(a decompression bomb?); if the file is trusted, raise the limit with --max-pixels "
                 + "(DecodeOptions.pixelLimit)")
@@ -171,11 +171,11 @@ extension Image {
         let library = format == .png ? "libpng" : "libjpeg"
         switch Int(status) {
         case Int(CODEC_TRUNCATED):
-            return ImageError(file: name, kind: .truncated, reason: "truncated \(format.rawValue) data (\(library): \(message))")
+            return ImageError.truncated(file: name, reason: "truncated \(format.rawValue) data (\(library): \(message))")
         case Int(CODEC_UNSUPPORTED):
-            return ImageError(file: name, kind: .unsupported, reason: "unsupported \(format.rawValue): \(message)")
+            return ImageError.unsupported(file: name, reason: "unsupported \(format.rawValue): \(message)")
         default:
-            return ImageError(file: name, kind: .corrupt, reason: "corrupt \(format.rawValue) data (\(library): \(message))")
+            return ImageError.corrupt(file: name, reason: "corrupt \(format.rawValue) data (\(library): \(message))")
         }
     }
 

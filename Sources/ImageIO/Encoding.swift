@@ -15,11 +15,11 @@ extension Image {
     /// composite it first (`compositingAlpha(over:)`), since JPEG has no alpha.
     public func jpegData(quality: Int = 90) throws -> [UInt8] {
         guard (1...100).contains(quality) else {
-            throw ImageError(file: "JPEG", kind: .invalidArgument, reason: "quality \(quality) is outside 1...100")
+            throw ImageError.invalidArgument(file: "JPEG", reason: "quality \(quality) is outside 1...100")
         }
         guard channels != 4 else {
-            throw ImageError(file: "JPEG", kind: .invalidArgument,
-                             reason: "JPEG has no alpha channel: composite the RGBA image over a background first")
+            throw ImageError.invalidArgument(file: "JPEG",
+                                             reason: "JPEG has no alpha channel: composite the RGBA image over a background first")
         }
         return try encode(label: "JPEG") { src, out, len, err, errLen in
             codec_jpeg_encode(src, UInt32(width), UInt32(height), Int32(channels), Int32(quality),
@@ -34,20 +34,19 @@ extension Image {
         let bytes: [UInt8]
         do {
             bytes = format == .png ? try pngData() : try jpegData(quality: quality)
-        } catch var error as ImageError {
-            error.file = name
-            throw error
+        } catch let error as ImageError {
+            throw error.about(name)
         }
         do { try AtomicFile.write(bytes, to: url) } catch let error as FileWriteError {
-            throw ImageError(file: name, kind: .writeFailed, reason: error.reason)
+            throw ImageError.writeFailed(file: name, reason: error.reason)
         }
     }
 
     /// Writes as the file name's extension says (.png, .jpg, .jpeg); other extensions are an error.
     public func write(to url: URL, quality: Int = 90) throws {
         guard let format = ImageFormat.forWriting(path: url.path) else {
-            throw ImageError(file: url.lastPathComponent, kind: .invalidArgument,
-                             reason: "cannot tell the output format from the name: use .png, .jpg or .jpeg")
+            throw ImageError.invalidArgument(file: url.lastPathComponent,
+                                             reason: "cannot tell the output format from the name: use .png, .jpg or .jpeg")
         }
         try write(to: url, format: format, quality: quality)
     }
@@ -55,7 +54,7 @@ extension Image {
     private func encode(label: String, _ call: (UnsafePointer<UInt8>?, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>,
                                                  UnsafeMutablePointer<Int>, UnsafeMutablePointer<CChar>, Int) -> Int32) throws -> [UInt8] {
         guard width > 0 && height > 0 else {
-            throw ImageError(file: label, kind: .invalidArgument, reason: "cannot encode an empty \(width) x \(height) image")
+            throw ImageError.invalidArgument(file: label, reason: "cannot encode an empty \(width) x \(height) image")
         }
         var out: UnsafeMutablePointer<UInt8>? = nil
         var length = 0
@@ -65,7 +64,7 @@ extension Image {
         }
         defer { codec_free(out) }
         guard status == 0, let out else {
-            throw ImageError(file: label, kind: .writeFailed, reason: "\(label) encoding failed: \(String(cString: err))")
+            throw ImageError.writeFailed(file: label, reason: "\(label) encoding failed: \(String(cString: err))")
         }
         return [UInt8](UnsafeBufferPointer(start: out, count: length))
     }

@@ -32,7 +32,7 @@ extension Image {
     /// the strip is `layout.labelHeight` when labels are given. Labels are centred under their tile and clipped
     /// to it. Throws if tiles differ in size, labels do not match the tile count, or the layout is invalid.
     public static func grid(_ tiles: [Image], labels: [String]? = nil, layout: GridLayout = GridLayout()) throws -> Image {
-        func invalid(_ reason: String) -> ImageError { ImageError(file: "grid", kind: .invalidArgument, reason: reason) }
+        func invalid(_ reason: String) -> ImageError { ImageError.invalidArgument(file: "grid", reason: reason) }
         guard let first = tiles.first else { throw invalid("no tiles to lay out") }
         guard layout.margin >= 0, layout.labelScale >= 1 else {
             throw invalid("margin \(layout.margin) must be >= 0 and label scale \(layout.labelScale) >= 1")

@@ -24,19 +24,19 @@ public enum ImageFormat: String, Equatable, Sendable, CaseIterable {
     /// The error for data that is neither format: shows the first bytes and names a likely culprit.
     static func unrecognised(_ data: [UInt8], file: String) -> ImageError {
         if data.isEmpty {
-            return ImageError(file: file, kind: .empty, reason: "empty file (0 bytes), not an image")
+            return ImageError.empty(file: file, reason: "empty file (0 bytes), not an image")
         }
         // A file cut inside the signature itself is a truncated PNG/JPEG, not an unknown format.
         if data.count < pngSignature.count && pngSignature.starts(with: data) {
-            return ImageError(file: file, kind: .truncated, reason: "truncated PNG data (only \(data.count) bytes)")
+            return ImageError.truncated(file: file, reason: "truncated PNG data (only \(data.count) bytes)")
         }
         if data.count < jpegSignature.count && jpegSignature.starts(with: data) {
-            return ImageError(file: file, kind: .truncated, reason: "truncated JPEG data (only \(data.count) bytes)")
+            return ImageError.truncated(file: file, reason: "truncated JPEG data (only \(data.count) bytes)")
         }
         let head = data.prefix(4).map { String(format: "%02X", $0) }.joined(separator: " ")
         let guess = likelyFormat(data).map { ": \($0)?" } ?? ""
-        return ImageError(file: file, kind: .unknownFormat,
-                          reason: "not a JPEG or PNG file (starts with \(head)\(guess))")
+        return ImageError.unknownFormat(file: file,
+                                        reason: "not a JPEG or PNG file (starts with \(head)\(guess))")
     }
 
     /// A guess at what common non-PNG/JPEG data is, from its magic bytes.

@@ -1,3 +1,5 @@
+import TensorCore
+
 /// Which input sizes a network can take to a layer, from the layers' own shape arithmetic: the smallest that
 /// leaves every conv and pooling window non-empty, and roughly how much memory a size needs.
 ///
@@ -15,18 +17,13 @@ extension Architecture {
         for layer in layers.prefix(index + 1) {
             switch layer.kind {
             case let .conv(_, _, k, s, p, d):
-                let e = d * (k - 1) + 1
-                guard h + 2 * p >= e, w + 2 * p >= e else { return nil }
-                (h, w) = ((h + 2 * p - e) / s + 1, (w + 2 * p - e) / s + 1)
+                // The kernels' own rules (TensorCore), so a size passes here exactly when the op accepts it.
+                guard let outH = convOutputSize(h, kernel: k, stride: s, padding: 2 * p, dilation: d),
+                      let outW = convOutputSize(w, kernel: k, stride: s, padding: 2 * p, dilation: d) else { return nil }
+                (h, w) = (outH, outW)
             case let .maxPool(k, s, p, ceilMode):
-                func out(_ n: Int) -> Int {
-                    let span = n + 2 * p - k
-                    if span < 0 { return 0 }
-                    var o = (ceilMode ? (span + s - 1) / s : span / s) + 1
-                    if ceilMode && (o - 1) * s >= n + p { o -= 1 }
-                    return o
-                }
-                (h, w) = (out(h), out(w))
+                (h, w) = (poolOutputSize(h, kernel: k, stride: s, padding: p, ceilMode: ceilMode),
+                          poolOutputSize(w, kernel: k, stride: s, padding: p, ceilMode: ceilMode))
             case .adaptiveAvgPool, .flatten, .linear:
                 return (h, w)   // from here on any non-empty map works (the adaptive pool takes every size)
             default: break

@@ -1,4 +1,3 @@
-import Foundation
 
 /// One step of a computation that gradients flow back through.
 ///
@@ -58,7 +57,7 @@ extension Tensor {
         return out
     }
 
-    /// Whether input `index` of an op needs its gradient computed.
+    /// Whether `input` tracks gradients, i.e. an op's backward must compute its gradient (else it may return nil).
     public static func needsGrad(_ input: Tensor) -> Bool { input.gradNode != nil }
 
     /// Reverse-mode differentiation from this tensor.

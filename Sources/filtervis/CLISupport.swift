@@ -5,23 +5,8 @@ import Models
 import TensorCore
 import Visualization
 
-/// A failed input or output: the CLI prints "filtervis: error: <message>" on stderr and exits with status 1.
-struct CLIError: Error, CustomStringConvertible {
-    var message: String
-    init(_ message: String) { self.message = message }
-    var description: String { message }
-}
-
-/// A bad command-line argument found once the model is loaded (an unknown layer, a size too small for it, filters
-/// out of range): printed like a `CLIError`, but exit status 2.
-struct CLIUsageError: Error, CustomStringConvertible {
-    var message: String
-    init(_ message: String) { self.message = message }
-    var description: String { message }
-}
-
 /// Runs a command body, turning any library error (ImageError, checkpoint errors, ...) into a `CLIError`
-/// that carries its message; ArgumentParser's own errors (help, usage) pass through unchanged.
+/// that carries it; ArgumentParser's own errors (help, usage) pass through unchanged.
 /// Subcommands wrap their `run()` in it so that every failure becomes one line and exit status 1, or status 2
 /// for the library errors that only a command-line argument can cause (`usageErrors`; off for `run`, whose
 /// values come from a config file).
@@ -40,8 +25,8 @@ func runReportingErrors(usageErrors: Bool = true, threads: Int? = nil, _ body: (
     } catch let error as CleanExit {
         throw error
     } catch {
-        if usageErrors && isUsageError(error) { throw CLIUsageError(String(describing: error)) }
-        throw CLIError(String(describing: error))
+        if usageErrors && isUsageError(error) { throw CLIUsageError.badArgument(error) }
+        throw CLIError.failed(error)
     }
 }
 
@@ -81,10 +66,10 @@ func runCommandLine<Command: ParsableCommand>(_ root: Command.Type, arguments: [
         try command.run()
         exit(0)
     } catch let error as CLIError {
-        printError("filtervis: error: \(error.message)")
+        printError("filtervis: error: \(error)")
         exit(1)
     } catch let error as CLIUsageError {
-        printError("filtervis: error: \(error.message)")
+        printError("filtervis: error: \(error)")
         exit(2)
     } catch let error as ImageError {
         printError("filtervis: error: \(error)")

@@ -65,7 +65,7 @@ struct ForwardCommand: ParsableCommand {
                 let shorter = max(1, min(image.width, image.height))
                 let resizedPixels = Double(resize) * Double(resize) * Double(max(image.width, image.height)) / Double(shorter)
                 guard resizedPixels <= Double(Self.largestResizedPixels) else {
-                    throw ImageError(file: path, kind: .tooLarge, reason: "a \(image.width) x \(image.height) photo resized to a shorter side of "
+                    throw ImageError.tooLarge(file: path, reason: "a \(image.width) x \(image.height) photo resized to a shorter side of "
                         + "\(resize) would have more than \(Self.largestResizedPixels >> 20) Mi pixels; use a smaller --resize or crop the photo")
                 }
                 let input = image.resizeShorterSide(to: resize).centerCrop(width: crop, height: crop).tensor(.unit)

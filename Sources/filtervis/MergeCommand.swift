@@ -2,7 +2,6 @@ import ArgumentParser
 import Experiments
 import FileOutput
 import Foundation
-import Models
 import Visualization
 
 /// `filtervis merge`: assembles an experiment whose units were computed by several shards.
@@ -27,7 +26,7 @@ struct MergeCommand: ParsableCommand {
             let dir = URL(fileURLWithPath: folder, isDirectory: true)
             let configFile = dir.appendingPathComponent("config.json")
             guard let data = FileManager.default.contents(atPath: configFile.path) else {
-                throw CLIError("\(configFile.path) is missing: this is not an experiment folder (run `filtervis run CONFIG --shard i/n` first)")
+                throw CLIError.notAnExperiment(config: configFile.path)
             }
             // The type and JSON convention `run` wrote it with.
             let config = try OutputJSON.decode(ExperimentConfig.self, from: data, file: configFile.path)
@@ -36,9 +35,7 @@ struct MergeCommand: ParsableCommand {
             let runner = ExperimentRunner(plan: plan, output: dir)
             let missing = try runner.missingUnits()
             if !missing.isEmpty {
-                let shown = missing.prefix(8).map(\.id).joined(separator: ", ")
-                throw CLIError("\(folder): \(missing.count) of \(plan.units.count) unit(s) are not done (\(shown)\(missing.count > 8 ? ", ..." : "")); "
-                               + "rerun the shards that own them (or `filtervis run` without --shard)")
+                throw CLIError.unitsNotDone(folder: folder, missing: missing.map(\.id), total: plan.units.count)
             }
             // Under the folder's lock, so a shard still assembling is waited for; always rewritten (an explicit merge).
             let start = Date()

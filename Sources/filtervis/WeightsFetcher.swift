@@ -3,13 +3,10 @@ import Models
 
 /// Loads a model's weights, fetching them first when the cache lacks them (every command that needs weights
 /// does this itself, so `make visualize-conv3_1` works on a fresh machine).
+///
+/// The fetch runs Scripts/fetch-weights.sh from the copy carried in the binary (EmbeddedFetchScript), never from
+/// the checkout, so a binary copied or installed elsewhere fetches exactly as one inside the checkout does.
 enum WeightsFetcher {
-    /// The repository's fetch script, found from this source file's location at build time.
-    static var fetchScript: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Scripts/fetch-weights.sh")
-    }
-
     /// The network `model`, from `weights` if given, else from the cache (fetched if missing).
     static func loadNetwork(model: String, weights: String?) throws -> Network {
         if let weights { return try Network.load(model: model, weights: URL(fileURLWithPath: weights)) }
@@ -19,21 +16,40 @@ enum WeightsFetcher {
         return try Network.load(model: model, weights: url)
     }
 
+    /// This binary's own path: the fetch script imports the downloads with it.
+    static var executablePath: String {
+        Bundle.main.executablePath ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+    }
+
+    /// The shell the script needs.
+    static let bash = "/bin/bash"
+
     static func fetch(missing url: URL, model: String) throws {
-        let script = fetchScript
-        guard FileManager.default.isExecutableFile(atPath: script.path) else {
-            throw ModelError.weightsMissing(model: model, path: url.path)
+        let binary = executablePath
+        guard FileManager.default.isExecutableFile(atPath: bash) else {
+            throw CLIError.fetchImpossible(model: model, path: url.path, reason: "fetching them needs \(bash), which this machine lacks",
+                                           binary: binary)
         }
-        log("filtervis: the \(model) weights are not cached yet; fetching them with \(script.path)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("filtervis-fetch-\(UUID().uuidString)")
+        let script = folder.appendingPathComponent("fetch-weights.sh")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data((EmbeddedFetchScript.text + "\n").utf8).write(to: script)
+        } catch {
+            throw CLIError.fetchImpossible(model: model, path: url.path, reason: "the fetch script could not be written to "
+                                           + "\(folder.path) (\(error.localizedDescription); set TMPDIR to a writable folder)", binary: binary)
+        }
+        log("filtervis: the \(model) weights are not cached yet; fetching them into \(ModelCatalog.cacheDirectory.path) "
+            + "(Scripts/fetch-weights.sh, carried in this binary)")
         let process = Process()
-        process.executableURL = script
-        process.arguments = [CommandLine.arguments[0]]
+        process.executableURL = URL(fileURLWithPath: bash)
+        process.arguments = [script.path, binary]
         process.standardOutput = FileHandle.standardError
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0, FileManager.default.fileExists(atPath: url.path) else {
-            throw CLIError("fetching the \(model) weights failed (\(script.path) exited with \(process.terminationStatus)); "
-                           + "run `make weights` to see why, or pass --weights FILE")
+            throw CLIError.fetchFailed(model: model, status: process.terminationStatus, binary: binary)
         }
     }
 }

@@ -111,7 +111,7 @@ final class BackgroundRun {
     private let log: URL
 
     init(_ arguments: [String]) throws {
-        guard let binary = CLI.binary else { throw CLIBinaryMissing() }
+        let binary = try CLI.checkedBinary.get()
         log = temporaryFolder().appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = binary
@@ -144,5 +144,5 @@ final class BackgroundRun {
 }
 
 struct CLIBinaryMissing: Error, CustomStringConvertible {
-    var description: String { "filtervis binary not found: run `make build` (or set FILTERVIS_BIN)" }
+    var description: String { "filtervis binary not found or stale: run `make build` (or set FILTERVIS_BIN)" }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import TensorCore
 
@@ -146,7 +147,7 @@ func fixtureCases(op names: Set<String>) throws -> [FixtureCase] {
     }
 
     @Test func shapeErrorsNameTheOpAndShapes() {
-        #expect(throws: ConvShapeError(description: "conv2d: input has 64 channels, weight expects 128 (weight [256, 128, 3, 3])")) {
+        #expect(throws: ConvShapeError.channelMismatch(op: "conv2d", input: 64, weightExpects: 128, weight: [256, 128, 3, 3], groups: 1)) {
             try validateConv2d(input: [1, 64, 32, 32], weight: [256, 128, 3, 3], bias: nil)
         }
         #expect(throws: ConvShapeError.self) {
@@ -159,5 +160,42 @@ func fixtureCases(op names: Set<String>) throws -> [FixtureCase] {
             try validateConv2d(input: [1, 3, 8, 8], weight: [4, 3, 3, 3], bias: [5])
         }
         #expect((try? validateConv2d(input: [2, 3, 9, 9], weight: [4, 3, 3, 3], bias: [4], stride: 2, padding: .explicit(1, 1))) == [2, 4, 5, 5])
+    }
+
+    @Test("the one output-size rule of conv and pooling (Models' input-size checks use it), as PyTorch")
+    func outputSizes() {
+        // floor((5 + 2 - 3) / 2) + 1 = 3; dilation 2 makes the kernel 5 wide: floor((5 + 2 - 5) / 1) + 1 = 3.
+        #expect(convOutputSize(5, kernel: 3, stride: 2, padding: 2, dilation: 1) == 3)
+        #expect(convOutputSize(5, kernel: 3, stride: 1, padding: 2, dilation: 2) == 3)
+        #expect(convOutputSize(2, kernel: 3, stride: 1, padding: 0, dilation: 1) == nil)
+        // ceil mode: a last window starting in the input counts (5 -> 3), one starting in the padding does not.
+        #expect(poolOutputSize(5, kernel: 2, stride: 2, padding: 0, ceilMode: false) == 2)
+        #expect(poolOutputSize(5, kernel: 2, stride: 2, padding: 0, ceilMode: true) == 3)
+        #expect(poolOutputSize(4, kernel: 2, stride: 2, padding: 1, ceilMode: true) == 3)
+        #expect(poolOutputSize(2, kernel: 3, stride: 2, padding: 0, ceilMode: false) == 0)
+        let x = Tensor(shape: [1, 1, 5, 5], storage: (0..<25).map(Float.init))
+        #expect(maxPool2d(x, kernel: 2, stride: 2, ceilMode: true).shape == [1, 1, 3, 3])
+        #expect(conv2d(x, weight: Tensor(repeating: 1, shape: [1, 1, 3, 3]), stride: 2, padding: .explicit(1, 1)).shape == [1, 1, 3, 3])
+    }
+
+    @Test("each shape error's message names the op, the values and what fits")
+    func shapeErrorMessages() {
+        func message(_ body: () throws -> Any) -> String {
+            do { _ = try body(); return "no error" } catch { return "\(error)" }
+        }
+        #expect(message { try validateConv2d(input: [1, 64, 32, 32], weight: [256, 128, 3, 3], bias: nil) }
+                == "conv2d: input has 64 channels, weight expects 128 (weight [256, 128, 3, 3])")
+        #expect(message { try validateConv2d(input: [1, 4, 8, 8], weight: [4, 1, 3, 3], bias: nil, groups: 3) }
+                == "conv2d: 4 output channels do not split into 3 groups (weight [4, 1, 3, 3])")
+        #expect(message { try validateConv2d(input: [1, 3, 8, 8], weight: [4, 3, 3, 3], bias: nil, stride: 0) }
+                == "conv2d: stride (0), dilation (1) and groups (1) must be at least 1")
+        #expect(message { try validateConv2d(input: [1, 3, 8, 8], weight: [4, 3, 3, 3], bias: nil, stride: 2, padding: .same) }
+                == "conv2d: padding .same needs stride 1 (as in PyTorch), got stride 2")
+        #expect(message { try validateConv2d(input: [1, 3, 2, 2], weight: [4, 3, 3, 3], bias: nil) }
+                == "conv2d: input [1, 3, 2, 2] with padding valid is smaller than the dilated kernel 3x3 (weight [4, 3, 3, 3])")
+        #expect(message { try validateConv2d(input: [1, 3, 8, 8], weight: [4, 3, 3, 3], bias: [5]) }
+                == "conv2d: bias must have shape [4] for weight [4, 3, 3, 3], got [5]")
+        #expect(message { try validateConv2d(input: [3, 8, 8], weight: [4, 3, 3, 3], bias: nil) }
+                == "conv2d: input must be (N, C, H, W), got shape [3, 8, 8]")
     }
 }

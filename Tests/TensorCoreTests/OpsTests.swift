@@ -1,29 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import TensorCore
-
-/// Runs `op` on a fixture case's inputs, backpropagates the stored upstream gradient `gout`, and compares
-/// the output and the gradient of every input listed in the case's `grads` with PyTorch's.
-func runOpFixture(_ c: FixtureCase, atol: Float = 1e-5, rtol: Float = 1e-4,
-                  sourceLocation: SourceLocation = #_sourceLocation, _ op: ([String: Tensor]) -> Tensor) {
-    var inputs: [String: Tensor] = [:]
-    for key in c.inputs.keys where key != "gout" {
-        let t = c.input(key)
-        t.requiresGrad = c.grads?[key] != nil
-        inputs[key] = t
-    }
-    let out = op(inputs)
-    expectClose(out, c.output(), atol: atol, rtol: rtol, "\(c.name) forward", sourceLocation: sourceLocation)
-    guard out.shape == c.output().shape, let grads = c.grads, !grads.isEmpty else { return }
-    out.backward(seed: c.input("gout"))
-    for key in grads.keys.sorted() {
-        guard let g = inputs[key]?.grad else {
-            Issue.record("\(c.name): no gradient reached input \(key)", sourceLocation: sourceLocation)
-            continue
-        }
-        expectClose(g, c.grad(key), atol: atol, rtol: rtol, "\(c.name) d/d\(key)", sourceLocation: sourceLocation)
-    }
-}
 
 @Suite struct OpsTests {
     /// The op a case of ops.json names, applied to its inputs.

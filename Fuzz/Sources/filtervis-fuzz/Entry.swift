@@ -1,5 +1,4 @@
 import Foundation
-import Checkpoints
 import FuzzTargets
 
 /// A message on stderr (FileHandle: the C `stderr` global is not concurrency-safe in the Swift 6 mode).

@@ -1,4 +1,3 @@
-import Foundation
 
 /// PyTorch's persistent ids for storages, shared by the zip and legacy formats.
 enum TorchStorage {

@@ -67,23 +67,25 @@ public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, st
 /// The geometry of the convolution whose input gradient is this transposed convolution, or an error.
 func convTransposeGeometry(input: [Int], weight: [Int], bias: [Int]?, stride: Int, padding: Int, outputPadding: Int,
                            dilation: Int, groups: Int) throws -> ConvGeometry {
-    func fail(_ why: String) -> ConvShapeError { ConvShapeError(description: "convTranspose2d: \(why)") }
-    guard input.count == 4 else { throw fail("input must be (N, C, H, W), got shape \(input)") }
-    guard weight.count == 4 else { throw fail("weight must be (C, O/groups, kh, kw), got shape \(weight)") }
+    let op = "convTranspose2d"
+    guard input.count == 4 else { throw ConvShapeError.inputNotRank4(op: op, shape: input) }
+    guard weight.count == 4 else { throw ConvShapeError.weightNotRank4(op: op, layout: "(C, O/groups, kh, kw)", shape: weight) }
     guard stride >= 1, dilation >= 1, groups >= 1, padding >= 0 else {
-        throw fail("stride (\(stride)), dilation (\(dilation)), groups (\(groups)) must be >= 1 and padding (\(padding)) >= 0")
+        throw ConvShapeError.badStepSizes(op: op, stride: stride, dilation: dilation, groups: groups, padding: padding)
     }
     let (n, c, h, w) = (input[0], input[1], input[2], input[3])
-    guard weight[0] == c else { throw fail("input has \(c) channels, weight expects \(weight[0]) (weight \(weight))") }
-    guard c % groups == 0 else { throw fail("\(c) input channels do not split into \(groups) groups") }
+    guard weight[0] == c else { throw ConvShapeError.channelMismatch(op: op, input: c, weightExpects: weight[0], weight: weight, groups: 1) }
+    guard c % groups == 0 else { throw ConvShapeError.channelsNotGrouped(op: op, count: c, side: "input", groups: groups, weight: nil) }
     guard outputPadding >= 0, outputPadding < max(stride, dilation) else {
-        throw fail("outputPadding \(outputPadding) must be smaller than stride (\(stride)) or dilation (\(dilation))")
+        throw ConvShapeError.outputPaddingTooLarge(op: op, outputPadding: outputPadding, stride: stride, dilation: dilation)
     }
     let o = weight[1] * groups, kh = weight[2], kw = weight[3]
-    if let bias, bias != [o] { throw fail("bias must have shape [\(o)] for weight \(weight), got \(bias)") }
+    if let bias, bias != [o] { throw ConvShapeError.biasShape(op: op, outputs: o, weight: weight, bias: bias) }
     let outH = (h - 1) * stride - 2 * padding + dilation * (kh - 1) + outputPadding + 1
     let outW = (w - 1) * stride - 2 * padding + dilation * (kw - 1) + outputPadding + 1
-    guard outH >= 1, outW >= 1 else { throw fail("output would be \(outH)x\(outW) for input \(input), weight \(weight), padding \(padding)") }
+    guard outH >= 1, outW >= 1 else {
+        throw ConvShapeError.emptyOutput(op: op, height: outH, width: outW, input: input, weight: weight, padding: padding)
+    }
     return ConvGeometry(batch: n, inChannels: o, inH: outH, inW: outW, outChannels: c, kh: kh, kw: kw, stride: stride,
                         dilation: dilation, groups: groups, padTop: padding, padLeft: padding, outH: h, outW: w)
 }

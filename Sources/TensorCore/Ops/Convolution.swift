@@ -11,8 +11,49 @@ public enum ConvPadding: Equatable {
 }
 
 /// A reason a convolution's arguments do not fit together (the message names the op and the shapes).
-public struct ConvShapeError: Error, CustomStringConvertible, Equatable {
-    public let description: String
+public enum ConvShapeError: Error, CustomStringConvertible, Equatable {
+    /// The input is not (N, C, H, W).
+    case inputNotRank4(op: String, shape: [Int])
+    /// The weight is not rank 4; `layout` is the one `op` expects.
+    case weightNotRank4(op: String, layout: String, shape: [Int])
+    /// Stride, dilation or groups below 1 (or, for the transposed op, a negative padding).
+    case badStepSizes(op: String, stride: Int, dilation: Int, groups: Int, padding: Int?)
+    case emptyKernel(op: String, weight: [Int])
+    /// `count` output (or input, for the transposed op) channels that `groups` does not divide.
+    case channelsNotGrouped(op: String, count: Int, side: String, groups: Int, weight: [Int]?)
+    case channelMismatch(op: String, input: Int, weightExpects: Int, weight: [Int], groups: Int)
+    case biasShape(op: String, outputs: Int, weight: [Int], bias: [Int])
+    case negativePadding(op: String, height: Int, width: Int)
+    case sameNeedsStrideOne(op: String, stride: Int)
+    /// The padded input is smaller than the dilated kernel (kernelH x kernelW).
+    case inputSmallerThanKernel(op: String, input: [Int], padding: ConvPadding, kernelH: Int, kernelW: Int, weight: [Int])
+    case outputPaddingTooLarge(op: String, outputPadding: Int, stride: Int, dilation: Int)
+    case emptyOutput(op: String, height: Int, width: Int, input: [Int], weight: [Int], padding: Int)
+
+    public var description: String {
+        switch self {
+        case let .inputNotRank4(op, shape): return "\(op): input must be (N, C, H, W), got shape \(shape)"
+        case let .weightNotRank4(op, layout, shape): return "\(op): weight must be \(layout), got shape \(shape)"
+        case let .badStepSizes(op, stride, dilation, groups, padding?):
+            return "\(op): stride (\(stride)), dilation (\(dilation)), groups (\(groups)) must be >= 1 and padding (\(padding)) >= 0"
+        case let .badStepSizes(op, stride, dilation, groups, nil):
+            return "\(op): stride (\(stride)), dilation (\(dilation)) and groups (\(groups)) must be at least 1"
+        case let .emptyKernel(op, weight): return "\(op): kernel size must be at least 1, weight \(weight)"
+        case let .channelsNotGrouped(op, count, side, groups, weight):
+            return "\(op): \(count) \(side) channels do not split into \(groups) groups" + (weight.map { " (weight \($0))" } ?? "")
+        case let .channelMismatch(op, input, expects, weight, groups):
+            return "\(op): input has \(input) channels, weight expects \(expects) (weight \(weight)\(groups > 1 ? ", groups \(groups)" : ""))"
+        case let .biasShape(op, outputs, weight, bias): return "\(op): bias must have shape [\(outputs)] for weight \(weight), got \(bias)"
+        case let .negativePadding(op, h, w): return "\(op): padding must be >= 0, got (\(h), \(w))"
+        case let .sameNeedsStrideOne(op, stride): return "\(op): padding .same needs stride 1 (as in PyTorch), got stride \(stride)"
+        case let .inputSmallerThanKernel(op, input, padding, kh, kw, weight):
+            return "\(op): input \(input) with padding \(padding) is smaller than the dilated kernel \(kh)x\(kw) (weight \(weight))"
+        case let .outputPaddingTooLarge(op, outputPadding, stride, dilation):
+            return "\(op): outputPadding \(outputPadding) must be smaller than stride (\(stride)) or dilation (\(dilation))"
+        case let .emptyOutput(op, h, w, input, weight, padding):
+            return "\(op): output would be \(h)x\(w) for input \(input), weight \(weight), padding \(padding)"
+        }
+    }
 }
 
 /// Checks conv2d's arguments and returns the output shape, or throws an error that says what is wrong.
@@ -27,43 +68,50 @@ extension ConvGeometry {
     var inputShape: [Int] { [batch, inChannels, inH, inW] }
 }
 
+/// Output length of a convolution along one axis (`padding` zeros in all, both sides together), as PyTorch;
+/// nil when the padded input is shorter than the dilated kernel.
+public func convOutputSize(_ input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int) -> Int? {
+    let span = input + padding - dilation * (kernel - 1)
+    return span >= 1 ? (span - 1) / stride + 1 : nil
+}
+
 /// The geometry of conv2d(input, weight), or an error naming what does not fit.
 func convGeometry(op: String, input: [Int], weight: [Int], bias: [Int]?, stride: Int, padding: ConvPadding,
                   dilation: Int, groups: Int) throws -> ConvGeometry {
-    func fail(_ why: String) -> ConvShapeError { ConvShapeError(description: "\(op): \(why)") }
-    guard input.count == 4 else { throw fail("input must be (N, C, H, W), got shape \(input)") }
-    guard weight.count == 4 else { throw fail("weight must be (O, C/groups, kh, kw), got shape \(weight)") }
+    guard input.count == 4 else { throw ConvShapeError.inputNotRank4(op: op, shape: input) }
+    guard weight.count == 4 else { throw ConvShapeError.weightNotRank4(op: op, layout: "(O, C/groups, kh, kw)", shape: weight) }
     guard stride >= 1, dilation >= 1, groups >= 1 else {
-        throw fail("stride (\(stride)), dilation (\(dilation)) and groups (\(groups)) must be at least 1")
+        throw ConvShapeError.badStepSizes(op: op, stride: stride, dilation: dilation, groups: groups, padding: nil)
     }
     let (n, c, h, w) = (input[0], input[1], input[2], input[3])
     let (o, cg, kh, kw) = (weight[0], weight[1], weight[2], weight[3])
-    guard kh >= 1, kw >= 1 else { throw fail("kernel size must be at least 1, weight \(weight)") }
+    guard kh >= 1, kw >= 1 else { throw ConvShapeError.emptyKernel(op: op, weight: weight) }
     guard o % groups == 0 else {
-        throw fail("\(o) output channels do not split into \(groups) groups (weight \(weight))")
+        throw ConvShapeError.channelsNotGrouped(op: op, count: o, side: "output", groups: groups, weight: weight)
     }
     guard cg * groups == c else {
-        throw fail("input has \(c) channels, weight expects \(cg * groups) (weight \(weight)\(groups > 1 ? ", groups \(groups)" : ""))")
+        throw ConvShapeError.channelMismatch(op: op, input: c, weightExpects: cg * groups, weight: weight, groups: groups)
     }
-    if let bias, bias != [o] { throw fail("bias must have shape [\(o)] for weight \(weight), got \(bias)") }
+    if let bias, bias != [o] { throw ConvShapeError.biasShape(op: op, outputs: o, weight: weight, bias: bias) }
     var top = 0, bottom = 0, left = 0, right = 0
     switch padding {
     case .valid: break
     case .explicit(let ph, let pw):
-        guard ph >= 0, pw >= 0 else { throw fail("padding must be >= 0, got (\(ph), \(pw))") }
+        guard ph >= 0, pw >= 0 else { throw ConvShapeError.negativePadding(op: op, height: ph, width: pw) }
         (top, bottom, left, right) = (ph, ph, pw, pw)
     case .same:
-        guard stride == 1 else { throw fail("padding .same needs stride 1 (as in PyTorch), got stride \(stride)") }
+        guard stride == 1 else { throw ConvShapeError.sameNeedsStrideOne(op: op, stride: stride) }
         let th = dilation * (kh - 1), tw = dilation * (kw - 1)
         (top, bottom, left, right) = (th / 2, th - th / 2, tw / 2, tw - tw / 2)
     }
-    let spanH = h + top + bottom - dilation * (kh - 1), spanW = w + left + right - dilation * (kw - 1)
-    guard spanH >= 1, spanW >= 1 else {
-        throw fail("input \(input) with padding \(padding) is smaller than the dilated kernel \(dilation * (kh - 1) + 1)x\(dilation * (kw - 1) + 1) (weight \(weight))")
+    guard let outH = convOutputSize(h, kernel: kh, stride: stride, padding: top + bottom, dilation: dilation),
+          let outW = convOutputSize(w, kernel: kw, stride: stride, padding: left + right, dilation: dilation) else {
+        throw ConvShapeError.inputSmallerThanKernel(op: op, input: input, padding: padding, kernelH: dilation * (kh - 1) + 1,
+                                                    kernelW: dilation * (kw - 1) + 1, weight: weight)
     }
     return ConvGeometry(batch: n, inChannels: c, inH: h, inW: w, outChannels: o, kh: kh, kw: kw,
                         stride: stride, dilation: dilation, groups: groups, padTop: top, padLeft: left,
-                        outH: (spanH - 1) / stride + 1, outW: (spanW - 1) / stride + 1)
+                        outH: outH, outW: outW)
 }
 
 /// 2-D convolution (cross-correlation, as PyTorch): x (N, C, H, W), weight (O, C/groups, kh, kw) -> (N, O, H', W').

@@ -2,8 +2,8 @@
 // (image, channel) planes, so a plane's gradient is written by one thread in one fixed order.
 
 /// Output length of a pooling window sweep, as PyTorch's `pooling_output_shape`: in ceil mode the last window
-/// must still start inside the input or the left padding.
-func poolOutputSize(_ input: Int, kernel: Int, stride: Int, padding: Int, ceilMode: Bool) -> Int {
+/// must still start inside the input or the left padding. 0 when the window does not fit.
+public func poolOutputSize(_ input: Int, kernel: Int, stride: Int, padding: Int, ceilMode: Bool) -> Int {
     let span = input + 2 * padding - kernel
     if span < 0 { return 0 }
     var out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1

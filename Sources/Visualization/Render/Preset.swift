@@ -62,8 +62,8 @@ public struct Preset: Sendable {
     /// warm-up (16 steps) so no filter stays dead, and two octaves: 58 steps with the network seeing the
     /// transformed image at half size, then 38 at full size. The low octave costs a quarter of a full step and
     /// lays out the picture's structure (which settles early); the full-size steps refine it. On VGG16 conv5_1
-    /// this scores 12.4x the best real photo (lucid at 64 full-size steps: 13.8x) for about 80% of the work,
-    /// and looks the same by eye (see the closing notes and README).
+    /// filters 0-5 this scores 12.4x the best real photo (lucid at 64 full-size steps: 13.8x) for about 80% of
+    /// the work, and looks the same by eye (README, "Why this default"; QualityTests checks it beats the photos).
     public static let standard = Preset(
         name: "default", summary: "FFT + decorrelated colour, lucid's transforms, Adam 0.05, 96 steps (58 at half size, 38 at full), 16-step ReLU warm-up",
         parametrization: .fourier, decorrelate: true, tap: .postReLU, size: 128, steps: 96,

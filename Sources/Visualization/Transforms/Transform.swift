@@ -1,4 +1,3 @@
-import Foundation
 import TensorCore
 
 /// A differentiable random change of the image batch before it enters the network (lucid's transforms).
