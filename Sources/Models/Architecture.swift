@@ -1,5 +1,3 @@
-import ImageIO
-
 /// A network's structure as data (torchvision layout), with the friendly names of its layers.
 public struct Architecture: Sendable {
     /// The family name, "vgg16" or "alexnet".

@@ -2,7 +2,6 @@ import ArgumentParser
 import Experiments
 import FileOutput
 import Foundation
-import Models
 import TensorCore
 import Visualization
 
