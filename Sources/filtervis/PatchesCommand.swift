@@ -129,7 +129,7 @@ struct PatchesCommand: ParsableCommand {
 
             var seconds = 0.0
             try PatchesOutput.write(result, network: network, filters: selection, tile: tile, saveCrops: saveCrops,
-                                    imagesFolder: folder.path, to: outDir) {
+                                    images: folder, to: outDir) {
                 seconds = Date().timeIntervalSince(started)
                 return seconds
             }
