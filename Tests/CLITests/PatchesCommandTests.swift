@@ -11,7 +11,7 @@ import Visualization
 @Suite(.serialized) struct PatchesCommandTests {
     static let filters = [3, 17, 40]
 
-    @Test("index.json, strips, gallery and crops equal the library's search, gallery and crops")
+    @Test("index.json's patch records, strips, gallery and crops equal the library's search, gallery and crops")
     func matchesTheLibrary() throws {
         let network = try LibraryReference.network()
         let photos = try LibraryReference.photos()
