@@ -96,16 +96,17 @@ struct CardCommand: ParsableCommand {
     func findPatches(network: Network) throws -> [Patch] {
         if let patchesIndex {
             let index = try PatchesOutput.readIndex(URL(fileURLWithPath: patchesIndex))
-            guard index.search.model == network.name else {
-                throw CLIError("\(patchesIndex) was made with \(index.search.model), not \(network.name); pass --model \(index.search.model)")
+            guard index.model == network.name else {
+                throw CLIError("\(patchesIndex) was made with \(index.model), not \(network.name); pass --model \(index.model)")
             }
-            guard let perFilter = index.search.layers[layer] else {
-                throw CLIError("\(patchesIndex) has no layer \(layer); it has \(index.search.layers.keys.sorted().joined(separator: ", "))")
+            guard let entry = index.layers[layer] else {
+                throw CLIError("\(patchesIndex) has no layer \(layer); it has \(index.layers.keys.sorted().joined(separator: ", "))")
             }
-            guard filter < perFilter.count, !perFilter[filter].isEmpty else {
+            guard let found = entry.filters.first(where: { $0.filter == filter }), !found.patches.isEmpty else {
                 throw CLIError("\(patchesIndex) has no patches for \(layer) filter \(filter) (searched with other --filters?)")
             }
-            return Array(perFilter[filter].prefix(top))
+            let folder = URL(fileURLWithPath: index.imagesFolder, isDirectory: true)
+            return found.patches.prefix(top).map { $0.patch(folder: folder) }
         }
         guard let images else { throw CLIUsageError("give --images DIR or --patches-index FILE") }
         let folder = URL(fileURLWithPath: images, isDirectory: true)

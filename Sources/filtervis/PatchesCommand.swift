@@ -27,9 +27,10 @@ struct PatchesCommand: ParsableCommand {
           LAYER/gallery.png      a row per filter: index, patches, activations
           LAYER/filter_NNNN.png  the same row for one filter
           LAYER/crops/           full-resolution crops (with --save-crops)
-          index.json             per patch: photo path and sha256, scale, unit
-                                 position, rectangle in original pixels,
-                                 activation; and the file names above
+          index.json             per filter its strip and patches: rank,
+                                 photo (inside --images) and sha256, scale,
+                                 unit position, rectangle in original
+                                 pixels, activation, crop file
         Unreadable or corrupt photos are skipped (listed in index.json); files
         that are not JPEG or PNG are ignored. Results do not depend on
         --threads or on the order the file system lists the photos in.
@@ -129,7 +130,7 @@ struct PatchesCommand: ParsableCommand {
 
             var seconds = 0.0
             try PatchesOutput.write(result, network: network, filters: selection, tile: tile, saveCrops: saveCrops,
-                                    imagesFolder: folder.path, to: outDir) {
+                                    images: folder, to: outDir) {
                 seconds = Date().timeIntervalSince(started)
                 return seconds
             }

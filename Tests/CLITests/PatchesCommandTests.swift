@@ -5,13 +5,13 @@ import Models
 import Testing
 import Visualization
 
-/// `filtervis patches` on three cached photos: index.json holds what `PatchSearch.run` finds in this process, the
-/// rectangles are the receptive field worked out by hand, and every PNG decodes to the library's strip, gallery
-/// and crop images.
+/// `filtervis patches` on three cached photos: index.json's records hold what `PatchSearch.run` finds in this
+/// process, the rectangles are the receptive field worked out by hand, and every PNG decodes to the library's strip,
+/// gallery and crop images.
 @Suite(.serialized) struct PatchesCommandTests {
     static let filters = [3, 17, 40]
 
-    @Test("index.json, strips, gallery and crops equal the library's search, gallery and crops")
+    @Test("index.json's patch records, strips, gallery and crops equal the library's search, gallery and crops")
     func matchesTheLibrary() throws {
         let network = try LibraryReference.network()
         let photos = try LibraryReference.photos()
@@ -26,19 +26,30 @@ import Visualization
         let expected = try PatchSearch.run(network: network, layers: [conv2], images: LibraryReference.files(in: photos),
                                            settings: PatchSearchSettings(top: 2, perImage: 1), filters: ["conv2": Self.filters])
         let index = try PatchesOutput.readIndex(out.appendingPathComponent("index.json"))
-        #expect(index.search == expected, "the binary's search differs from PatchSearch.run")
-        #expect(index.search.imageCount == 3 && index.search.skipped.isEmpty)
-        let found = try #require(index.search.layers["conv2"])
-        #expect(found.count == 192 && found.indices.allSatisfy { Self.filters.contains($0) == (found[$0].count == 2) })
+        #expect(index.model == "alexnet" && index.settings == expected.settings && index.imagesFolder == photos.path)
+        #expect(index.photos == 3 && expected.imageCount == 3 && index.skipped.isEmpty && expected.skipped.isEmpty)
+        let layer = try #require(index.layers["conv2"])
+        #expect(index.layers.keys.sorted() == ["conv2"] && layer.filters.map(\.filter) == Self.filters)
+        // Each record is the library's patch field by field, ranked from 1, its photo named inside --images.
+        for (entry, filter) in zip(layer.filters, Self.filters) {
+            let patches = try #require(expected.layers["conv2"]?[filter])
+            #expect(patches.count == 2 && entry.patches.count == 2, "filter \(filter)")
+            for (rank, (record, patch)) in zip(entry.patches, patches).enumerated() {
+                #expect(record.rank == rank + 1 && record.activation == patch.activation && record.sha256 == patch.imageSHA256
+                        && record.scale == patch.scale && record.row == patch.row && record.column == patch.column && record.rect == patch.rect
+                        && record.photo == URL(fileURLWithPath: patch.imagePath).lastPathComponent,
+                        "filter \(filter) patch \(rank + 1): \(record) vs \(patch)")
+                #expect(LibraryReference.smallPhotos.contains(record.photo) && record.patch(folder: photos) == patch)
+            }
+        }
 
         // AlexNet conv2 by hand: conv1 (11, stride 4, pad 2), pool (3, stride 2), conv2 (5, pad 2) see 51 pixels,
         // 8 apart, from -18. A 512 x 512 photo is resized to 256 (x2) and cropped at 16, so the unit (row, column)
         // covers original rows 2 * (8 row - 18 + 16) ..< + 102.
-        let files = try #require(index.files["conv2"])
-        #expect(files.module == "features.3")
-        let field = files.receptiveField
+        #expect(layer.module == "features.3")
+        let field = layer.receptiveField
         #expect(field.size == 51 && field.jump == 8 && field.firstOffset == -18, "\(field)")
-        let square = Self.filters.flatMap { found[$0] }.filter { !$0.imagePath.hasSuffix("home.jpg") }
+        let square = layer.filters.flatMap(\.patches).filter { $0.photo != "home.jpg" }
         #expect(square.count >= 3, "patches of the two square photos to check by hand")
         for patch in square {
             #expect(patch.rect == PixelRect(top: 16 * patch.row - 4, left: 16 * patch.column - 4, height: 102, width: 102), "\(patch)")
@@ -48,21 +59,23 @@ import Visualization
         // The pictures: each strip and the gallery as PatchGallery draws the library's 32-pixel tiles, each crop
         // as PatchSearch.crops cuts it at full resolution.
         var rows: [(label: String, crops: [Image], activations: [Float])] = []
-        for (entry, filter) in zip(files.filters, Self.filters) {
+        for (entry, filter) in zip(layer.filters, Self.filters) {
             let patches = try #require(expected.layers["conv2"]?[filter])
-            #expect(entry.filter == filter && entry.strip == "conv2/filter_\(String(format: "%04d", filter)).png")
+            let strip = try #require(entry.strip)
+            #expect(strip == "conv2/filter_\(String(format: "%04d", filter)).png")
             let row = (label: String(filter), crops: try PatchSearch.crops(patches, size: 32), activations: patches.map(\.activation))
             rows.append(row)
-            LibraryReference.expectPNG(out.appendingPathComponent(entry.strip), equals:
+            LibraryReference.expectPNG(out.appendingPathComponent(strip), equals:
                 PatchGallery.strip(label: row.label, crops: row.crops, activations: row.activations, columns: 2, tile: 32))
             let crops = try PatchSearch.crops(patches)
-            #expect(entry.crops.count == patches.count)
-            for (name, crop) in zip(entry.crops, crops) {
+            let names = entry.patches.compactMap(\.crop)
+            #expect(names == patches.indices.map { "conv2/crops/filter_\(String(format: "%04d_%02d", filter, $0)).png" })
+            for (name, crop) in zip(names, crops) {
                 LibraryReference.expectPNG(out.appendingPathComponent(name), equals: crop)
             }
             try expectCropIsThePhotosPixels(crops[0], patches[0])
         }
-        LibraryReference.expectPNG(out.appendingPathComponent(files.gallery), equals: PatchGallery.rows(rows, columns: 2, tile: 32))
+        LibraryReference.expectPNG(out.appendingPathComponent(layer.gallery), equals: PatchGallery.rows(rows, columns: 2, tile: 32))
         #expect(try OutputFixtures.snapshot(out).count == 1 + 1 + 3 + 6, "index, gallery, 3 strips, 6 crops")
     }
 

@@ -126,7 +126,7 @@ import Visualization
                         && entry.column == patch.column && entry.rect == patch.rect && entry.scale == patch.scale
                         && entry.sha256 == patch.imageSHA256 && entry.photo == URL(fileURLWithPath: patch.imagePath).lastPathComponent,
                         "filter \(filter) patch \(rank + 1): \(entry) vs \(patch)")
-                LibraryReference.expectPNG(out.appendingPathComponent(entry.crop), equals: try PatchSearch.crop(patch, size: 24))
+                LibraryReference.expectPNG(out.appendingPathComponent(try #require(entry.crop)), equals: try PatchSearch.crop(patch, size: 24))
             }
             #expect(layer.filters[b].bestPatchActivation == expected[0].activation)
             #expect(summary.peakOverBestPatch == peak.map { $0 / expected[0].activation })

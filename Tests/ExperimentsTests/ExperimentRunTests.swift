@@ -71,6 +71,10 @@ import Visualization
             #expect(summary.seeds.map(\.seed) == [0, 1])
             #expect(summary.seedCorrelation != nil)
         }
+        // patches.json lists the same records as the manifest (one type, one value, written twice).
+        let listing = try ExperimentStore(root: dir).readJSON(LayerPatches.self, from: ExperimentLayout.patches(layer: "conv2_1"))
+        #expect(listing.filters == layer.filters.map { FilterPatches(filter: $0.filter, patches: $0.patches) })
+        #expect(listing.filters.allSatisfy { $0.strip == nil && $0.patches.allSatisfy { $0.crop != nil } })
         #expect(manifest.timings.networkSeconds > 0 && manifest.timings.networkShare > 0 && manifest.timings.networkShare <= 1)
     }
 

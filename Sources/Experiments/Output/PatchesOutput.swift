@@ -18,54 +18,54 @@ public enum PatchesOutput {
         }
     }
 
-    /// Output file names (relative to --out) per layer.
-    public struct LayerFiles: Codable, Equatable, Sendable {
-        public struct FilterFiles: Codable, Equatable, Sendable {
-            public let filter: Int
-            public let strip: String
-            /// Aligned with the filter's patches in the search result; empty without --save-crops.
-            public let crops: [String]
-        }
+    /// One layer's files and the patches of the filters drawn.
+    public struct LayerEntry: Codable, Equatable, Sendable {
         public let gallery: String
         public let module: String
         public let receptiveField: ReceptiveFieldDescription
-        public let filters: [FilterFiles]
+        /// The filters searched (--filters), each with its strip and (with --save-crops) crops.
+        public let filters: [FilterPatches]
     }
 
     public struct ReceptiveFieldDescription: Codable, Equatable, Sendable {
         public let size: Int, jump: Int, firstOffset: Int
     }
 
-    /// index.json: the search result and the files written from it.
+    /// index.json: how the search ran and, per layer, what was written and each filter's patches.
     public struct Index: OutputDocument, Equatable {
-        public static let schema = "filtervis.patches.index/2"
+        public static let schema = "filtervis.patches.index/3"
         public let tool: String
         public let version: String
         public let weights: [String: String]
         public let preprocessing: String
+        /// --images as an absolute path; photos and skipped files are named inside it.
         public let imagesFolder: String
         public let threads: Int
         public let wallSeconds: Double
         public let paddingColor: String
         public let rectangles: String
-        public let search: PatchSearchResult
-        public let files: [String: LayerFiles]
+        public let model: String
+        public let settings: PatchSearchSettings
+        /// Photos searched (skipped files not counted).
+        public let photos: Int
+        public let skipped: [SkippedFile]
+        public let layers: [String: LayerEntry]
     }
 
     /// Runs the search's writing into `dir` (replaced as a whole): galleries, strips, crops, then index.json.
     /// `wallSeconds` is asked for once the images are written, so the index records the whole run.
     public static func write(_ result: PatchSearchResult, network: Network, filters: [String: [Int]], tile: Int,
-                             saveCrops: Bool, imagesFolder: String, to dir: URL, wallSeconds: () -> Double) throws {
+                             saveCrops: Bool, images: URL, to dir: URL, wallSeconds: () -> Double) throws {
         try OutputFolder.replace(dir, for: layout) { staging in
             let writer = ResultWriter(staging: staging)
-            let written = try write(result, network: network, filters: filters, tile: tile, saveCrops: saveCrops, to: writer)
-            try writeIndex(result, files: written, network: network, imagesFolder: imagesFolder, wallSeconds: wallSeconds(), to: writer)
+            let layers = try write(result, network: network, filters: filters, tile: tile, saveCrops: saveCrops, images: images, to: writer)
+            try writeIndex(result, layers: layers, network: network, images: images, wallSeconds: wallSeconds(), to: writer)
         }
     }
 
     static func write(_ result: PatchSearchResult, network: Network, filters: [String: [Int]], tile: Int,
-                      saveCrops: Bool, to dir: ResultWriter) throws -> [String: LayerFiles] {
-        var files: [String: LayerFiles] = [:]
+                      saveCrops: Bool, images: URL, to dir: ResultWriter) throws -> [String: LayerEntry] {
+        var layers: [String: LayerEntry] = [:]
         let columns = result.settings.top
         for (layer, perFilter) in result.layers.sorted(by: { $0.key < $1.key }) {
             let chosen = filters[layer] ?? Array(perFilter.indices)
@@ -80,7 +80,7 @@ public enum PatchesOutput {
             }
 
             // Strips (and crops) per filter, filters split over the workers; each writes only its own files.
-            var entries = [Result<LayerFiles.FilterFiles, Error>?](repeating: nil, count: chosen.count)
+            var entries = [Result<FilterPatches, Error>?](repeating: nil, count: chosen.count)
             entries.withUnsafeMutableBufferPointer { slots in
                 let slots = slots
                 Parallel.forEach(chosen.count) { j in
@@ -89,15 +89,15 @@ public enum PatchesOutput {
                         let stripName = "\(layer)/" + OutputNames.filterImage(filter)
                         try dir.write(PatchGallery.strip(label: rows[j].label, crops: rows[j].crops, activations: rows[j].activations,
                                                          columns: columns, tile: tile), to: stripName)
-                        var cropNames: [String] = []
-                        if let full {
-                            for k in offsets[j]..<offsets[j + 1] {
-                                let name = "\(layer)/crops/" + OutputNames.crop(filter, rank: k - offsets[j])
-                                try dir.write(full[k], to: name)
-                                cropNames.append(name)
+                        let records = try perFilter[filter].enumerated().map { rank, patch in
+                            var crop: String?
+                            if let full {
+                                crop = "\(layer)/crops/" + OutputNames.crop(filter, rank: rank)
+                                try dir.write(full[offsets[j] + rank], to: crop!)
                             }
+                            return PatchRecord(patch, rank: rank + 1, folder: images, crop: crop)
                         }
-                        return LayerFiles.FilterFiles(filter: filter, strip: stripName, crops: cropNames)
+                        return FilterPatches(filter: filter, strip: stripName, patches: records)
                     }
                 }
             }
@@ -105,26 +105,28 @@ public enum PatchesOutput {
             try dir.write(PatchGallery.rows(rows, columns: columns, tile: tile), to: galleryName)
             let target = try network.layer(layer)
             let field = network.receptiveField(of: target)
-            files[layer] = LayerFiles(gallery: galleryName, module: target.path,
-                                      receptiveField: .init(size: field.size, jump: field.jump, firstOffset: field.firstOffset),
-                                      filters: try entries.map { try $0!.get() })
+            layers[layer] = LayerEntry(gallery: galleryName, module: target.path,
+                                       receptiveField: .init(size: field.size, jump: field.jump, firstOffset: field.firstOffset),
+                                       filters: try entries.map { try $0!.get() })
         }
-        return files
+        return layers
     }
 
-    static func writeIndex(_ result: PatchSearchResult, files: [String: LayerFiles], network: Network, imagesFolder: String,
+    static func writeIndex(_ result: PatchSearchResult, layers: [String: LayerEntry], network: Network, images: URL,
                            wallSeconds: Double, to dir: ResultWriter) throws {
         let index = Index(
             tool: "filtervis", version: FilterVisVersion.current, weights: network.provenance,
-            preprocessing: network.preprocessing.rawValue, imagesFolder: imagesFolder, threads: Parallel.threads,
+            preprocessing: network.preprocessing.rawValue, imagesFolder: images.path, threads: Parallel.threads,
             wallSeconds: wallSeconds, paddingColor: "rgb(128,128,128) where a receptive field crosses the photo's border",
             rectangles: "receptive field of the unit in the original photo's pixels (rows top..<top+height, columns left..<left+width), "
                 + "mapped back through the centre crop and resize, rounded outward, not clipped",
-            search: result, files: files)
+            model: result.model, settings: result.settings, photos: result.imageCount,
+            skipped: result.skipped.map { SkippedFile(path: PatchRecord.photoName($0.path, folder: images), reason: $0.reason) },
+            layers: layers)
         try dir.write(document: index, to: "index.json")
     }
 
-    /// Reads index.json back (the search result and the files).
+    /// Reads index.json back.
     public static func readIndex(_ url: URL) throws -> Index {
         let data: Data
         do { data = Data(try FileReading.bytes(of: url, limit: FileReading.textLimit)) } catch let error as FileReadError {

@@ -176,7 +176,8 @@ struct ReportWriter {
         if !filter.patches.isEmpty {
             s += "<section class=\"card\">\n<h2>Top photo patches</h2>\n<div class=\"row\">\n"
             for patch in filter.patches {
-                s += "<figure class=\"patch\"><img src=\"\(link(patch.crop))\" alt=\"patch \(patch.rank)\">"
+                // `run` saves every patch's crop; a record without one gets a caption only.
+                s += "<figure class=\"patch\">" + (patch.crop.map { "<img src=\"\(link($0))\" alt=\"patch \(patch.rank)\">" } ?? "")
                 s += "<figcaption>#\(patch.rank) · \(HTML.number(patch.activation))<br>\(e(patch.photo))</figcaption></figure>\n"
             }
             s += "</div>\n<p class=\"lead\">The receptive field of the strongest position in each photo (\(Self.view(filter.patches.first?.scale ?? 0))), best first.</p>\n</section>\n"

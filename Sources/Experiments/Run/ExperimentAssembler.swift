@@ -98,7 +98,7 @@ struct ExperimentAssembler {
             }
         }
 
-        var patchesByFilter: [Int: [ExperimentManifest.PatchEntry]] = [:]
+        var patchesByFilter: [Int: [PatchRecord]] = [:]
         var gallery: String?, photoCount: Int?, skipped: [SkippedFile]?
         if config.outputs.contains(.patches), config.patchLayers.contains(layer) {
             let parts = plan.units.compactMap { unit -> String? in
@@ -124,9 +124,7 @@ struct ExperimentAssembler {
                     try store.write(crop, to: path)
                     tiles.append(crop)
                     labels.append(HTML.number(patch.activation))  // short enough for small crops; rows are filters in order
-                    patchesByFilter[filter, default: []].append(.init(
-                        rank: rank + 1, activation: patch.activation, photo: ExperimentPatches.photoName(patch, folder: plan.photoFolder),
-                        sha256: patch.imageSHA256, scale: patch.scale, row: patch.row, column: patch.column, rect: patch.rect, crop: path))
+                    patchesByFilter[filter, default: []].append(PatchRecord(patch, rank: rank + 1, folder: plan.photoFolder, crop: path))
                 }
                 for _ in found.count..<max(found.count, config.patches.top) { tiles.append(blank); labels.append("") }
             }
@@ -137,7 +135,7 @@ struct ExperimentAssembler {
             photoCount = merged.imageCount
             skipped = merged.skipped.map { SkippedFile(path: ($0.path as NSString).lastPathComponent, reason: $0.reason) }
             let listing = LayerPatches(layer: layer, scoreTensor: scoreLayer, settings: merged.settings, photos: merged.imageCount,
-                                       skipped: skipped ?? [], filters: filters.map { .init(filter: $0, patches: patchesByFilter[$0] ?? []) })
+                                       skipped: skipped ?? [], filters: filters.map { FilterPatches(filter: $0, patches: patchesByFilter[$0] ?? []) })
             try store.writeJSON(listing, to: ExperimentLayout.patches(layer: layer))
         }
 

@@ -53,7 +53,7 @@ public struct ExperimentManifest: OutputDocument, Equatable {
         public var filter: Int
         public var card: String?
         public var presets: [PresetSummary]
-        public var patches: [PatchEntry]
+        public var patches: [PatchRecord]
         public var bestPatchActivation: Float?
     }
 
@@ -77,18 +77,6 @@ public struct ExperimentManifest: OutputDocument, Equatable {
         public var score: Float
         public var peak: Float
         public var dead: Bool
-    }
-
-    public struct PatchEntry: Codable, Equatable {
-        public var rank: Int
-        public var activation: Float
-        public var photo: String
-        public var sha256: String
-        public var scale: Int
-        public var row: Int
-        public var column: Int
-        public var rect: PixelRect
-        public var crop: String
     }
 
     public struct FeatureMapsEntry: Codable, Equatable {

@@ -5,13 +5,12 @@ import Visualization
 /// `<layer>/patches.json`: the merged top patches of every filter, photos named relative to the photo folder.
 struct LayerPatches: OutputDocument {
     static let schema = "filtervis.experiment.patches/2"
-    struct Entry: Codable { var filter: Int; var patches: [ExperimentManifest.PatchEntry] }
     var layer: String
     var scoreTensor: String
     var settings: PatchSearchSettings
     var photos: Int
     var skipped: [SkippedFile]
-    var filters: [Entry]
+    var filters: [FilterPatches]
 }
 
 /// `<layer>/patches/partNNN.json`: one unit's share of the search, merged exactly by `PatchSearch.merge`.
@@ -25,11 +24,5 @@ enum ExperimentPatches {
     static func patches(in result: PatchSearchResult, layer: String, filter: Int) -> [Patch] {
         guard let lists = result.layers[layer], filter < lists.count else { return [] }
         return lists[filter]
-    }
-
-    /// The photo's name relative to the photo folder (so manifests do not name machines).
-    static func photoName(_ patch: Patch, folder: URL) -> String {
-        let prefix = folder.standardizedFileURL.path + "/"
-        return patch.imagePath.hasPrefix(prefix) ? String(patch.imagePath.dropFirst(prefix.count)) : patch.imagePath
     }
 }
