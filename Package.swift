@@ -41,7 +41,9 @@ let package = Package(
         .executableTarget(name: "filtervis", dependencies: [
             "ImageIO", "TensorCore", "Models", "Checkpoints", "Visualization", "Experiments", "FileOutput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["EmbedFetchScript"]),
+        // Carries Scripts/fetch-weights.sh into the binary at build time (one source for the script).
+        .plugin(name: "EmbedFetchScript", capability: .buildTool()),
 
         // MARK: `make bench`: our kernels and pipelines timed next to the peers' (Scripts/bench-*.py).
         .executableTarget(name: "filtervis-bench", dependencies: [
