@@ -103,8 +103,8 @@ extension Image {
                 }
             }
         }
-        if status != 0 { throw codecError(status, format: info.format, message: String(cString: err), name: name) }
-        let warning = String(cString: warn)
+        if status != 0 { throw codecError(status, format: info.format, message: codecMessage(err), name: name) }
+        let warning = codecMessage(warn)
         if !warning.isEmpty { info.warnings = [warning] }
         var image = Image(width: info.width, height: info.height, channels: Int(header.out_channels), pixels: pixels)
         if options.applyOrientation && info.orientation != 1 { image = image.oriented(exif: info.orientation) }
@@ -146,7 +146,7 @@ extension Image {
             case .jpeg: return codec_jpeg_read_header(src.baseAddress, src.count, &header, &err, err.count)
             }
         }
-        if status != 0 { throw codecError(status, format: format, message: String(cString: err), name: name) }
+        if status != 0 { throw codecError(status, format: format, message: codecMessage(err), name: name) }
         let info = SourceInfo(
             format: format, width: Int(header.width), height: Int(header.height),
             bitDepth: Int(header.bit_depth), channels: Int(header.source_channels),

@@ -64,7 +64,7 @@ extension Image {
         }
         defer { codec_free(out) }
         guard status == 0, let out else {
-            throw ImageError.writeFailed(file: label, reason: "\(label) encoding failed: \(String(cString: err))")
+            throw ImageError.writeFailed(file: label, reason: "\(label) encoding failed: \(codecMessage(err))")
         }
         return [UInt8](UnsafeBufferPointer(start: out, count: length))
     }

@@ -11,19 +11,21 @@ import Visualization
     static let page = ExperimentDocsTests.repository.appendingPathComponent("docs/output-formats.md")
 
     /// Every schema the toolkit writes, with a check that decodes an example and re-encodes it.
-    static let documents: [String: @Sendable (Data) throws -> [UInt8]] = [
-        VisualizationOutput.Manifest.schema: roundTrip(VisualizationOutput.Manifest.self),
-        PatchesOutput.Index.schema: roundTrip(PatchesOutput.Index.self),
-        ExperimentConfig.schema: roundTrip(ExperimentConfig.self),
-        ExperimentManifest.schema: roundTrip(ExperimentManifest.self),
-        UnitRecord.schema: roundTrip(UnitRecord.self),
-        UnitTiming.schema: roundTrip(UnitTiming.self),
-        PatchSearchResult.schema: roundTrip(PatchSearchResult.self),
-        LayerPatches.schema: roundTrip(LayerPatches.self),
-        AssemblyLock.Owner.schema: roundTrip(AssemblyLock.Owner.self),
-    ]
+    static var documents: [String: (Data) throws -> [UInt8]] {
+        [
+            VisualizationOutput.Manifest.schema: roundTrip(VisualizationOutput.Manifest.self),
+            PatchesOutput.Index.schema: roundTrip(PatchesOutput.Index.self),
+            ExperimentConfig.schema: roundTrip(ExperimentConfig.self),
+            ExperimentManifest.schema: roundTrip(ExperimentManifest.self),
+            UnitRecord.schema: roundTrip(UnitRecord.self),
+            UnitTiming.schema: roundTrip(UnitTiming.self),
+            PatchSearchResult.schema: roundTrip(PatchSearchResult.self),
+            LayerPatches.schema: roundTrip(LayerPatches.self),
+            AssemblyLock.Owner.schema: roundTrip(AssemblyLock.Owner.self),
+        ]
+    }
 
-    static func roundTrip<T: OutputDocument>(_ type: T.Type) -> @Sendable (Data) throws -> [UInt8] {
+    static func roundTrip<T: OutputDocument>(_ type: T.Type) -> (Data) throws -> [UInt8] {
         { data in try OutputJSON.encode(try OutputJSON.decode(type, from: data, file: "docs/output-formats.md")) }
     }
 
