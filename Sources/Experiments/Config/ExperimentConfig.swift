@@ -109,10 +109,10 @@ extension ExperimentConfig {
         let file = displayName ?? url.path
         let bytes: [UInt8]
         do { bytes = try FileReading.bytes(of: url, limit: FileReading.textLimit) } catch let error as FileReadError {
-            throw ExperimentError(file: file, reason: "cannot read this config: \(error.reason)")
+            throw ExperimentError.unreadable(file: file, reason: "cannot read this config: \(error.reason)")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw ExperimentError(file: file, reason: "cannot read this config: it is not UTF-8 text")
+            throw ExperimentError.unreadable(file: file, reason: "cannot read this config: it is not UTF-8 text")
         }
         return try parse(text, file: file, defaultName: url.deletingPathExtension().lastPathComponent)
     }
@@ -178,7 +178,7 @@ struct ConfigReader {
     init(file: String, line: Int? = nil) { self.file = file; self.line = line }
 
     func at(_ line: Int) -> ConfigReader { ConfigReader(file: file, line: line) }
-    func error(_ reason: String) -> ExperimentError { ExperimentError(file: file, line: line, reason: reason) }
+    func error(_ reason: String) -> ExperimentError { ExperimentError.badValue(file: file, line: line, reason: reason) }
 
     /// Runs `body`, prefixing any error it throws with the key.
     func wrap<T>(_ key: String, _ body: () throws -> T) throws -> T {
@@ -187,10 +187,10 @@ struct ConfigReader {
 
     func object(_ value: JSON5Value, context: String, known: [String], line: Int) throws -> [(key: String, value: JSON5Value, line: Int)] {
         guard case let .object(members) = value else {
-            throw ExperimentError(file: file, line: line, reason: "\(context) must be an object { ... }, found \(value.kindName)")
+            throw ExperimentError.badValue(file: file, line: line, reason: "\(context) must be an object { ... }, found \(value.kindName)")
         }
         for member in members where !known.contains(member.key) {
-            throw ExperimentError(file: file, line: member.line,
+            throw ExperimentError.badValue(file: file, line: member.line,
                                   reason: "unknown key '\(member.key)' in \(context) (known: \(known.joined(separator: ", ")))")
         }
         return members

@@ -69,7 +69,7 @@ public struct JSON5Parser {
     }
 
     private func error(_ reason: String) -> ExperimentError {
-        ExperimentError(file: file, line: line, reason: reason)
+        ExperimentError.syntax(file: file, line: line, reason: reason)
     }
 
     private var current: Character? { position < chars.count ? chars[position] : nil }
@@ -90,7 +90,7 @@ public struct JSON5Parser {
                 advance(); advance()
                 while true {
                     guard let d = current else {
-                        throw ExperimentError(file: file, line: startLine, reason: "the /* comment opened here is never closed")
+                        throw ExperimentError.syntax(file: file, line: startLine, reason: "the /* comment opened here is never closed")
                     }
                     if d == "*", position + 1 < chars.count, chars[position + 1] == "/" { advance(); advance(); break }
                     advance()

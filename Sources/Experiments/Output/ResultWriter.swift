@@ -65,7 +65,7 @@ public struct ResultWriter: Sendable {
     public func read<T: OutputDocument>(_ type: T.Type, from relative: String) throws -> T {
         let file = url(relative)
         guard let data = FileManager.default.contents(atPath: file.path) else {
-            throw ExperimentError(file: file.path, reason: "missing; rerun to recreate it")
+            throw ExperimentError.output(file: file.path, reason: "missing; rerun to recreate it")
         }
         return try OutputJSON.decode(type, from: data, file: file.path)
     }

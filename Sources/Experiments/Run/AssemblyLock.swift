@@ -96,7 +96,7 @@ final class AssemblyLock: @unchecked Sendable {
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent("\(fileName).\(owner.host).\(owner.pid).\(owner.token).tmp")
         do { try Data(content).write(to: temporary) } catch {
-            throw ExperimentError(file: temporary.path, reason: "cannot create the assembly lock (\(error.localizedDescription)); is the folder writable?")
+            throw ExperimentError.lock(file: temporary.path, reason: "cannot create the assembly lock (\(error.localizedDescription)); is the folder writable?")
         }
         defer { unlink(temporary.path) }
         if link(temporary.path, url.path) == 0 { return true }
@@ -105,7 +105,7 @@ final class AssemblyLock: @unchecked Sendable {
         var info = stat()
         if stat(temporary.path, &info) == 0, info.st_nlink == 2 { return true }
         guard failure == EEXIST || failure == EINTR || failure == EIO else {
-            throw ExperimentError(file: url.path, reason: "cannot create the assembly lock: \(String(cString: strerror(failure)))")
+            throw ExperimentError.lock(file: url.path, reason: "cannot create the assembly lock: \(String(cString: strerror(failure)))")
         }
         return false
     }

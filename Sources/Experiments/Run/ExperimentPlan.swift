@@ -19,7 +19,7 @@ public struct ExperimentPlan {
 
     /// Resolves `config`; throws naming the key when a layer, filter, preset or photo does not exist.
     public init(config: ExperimentConfig, network: Network, file: String) throws {
-        func fail(_ reason: String) -> ExperimentError { ExperimentError(file: file, reason: reason) }
+        func fail(_ reason: String) -> ExperimentError { ExperimentError.badValue(file: file, line: nil, reason: reason) }
         func wrap<T>(_ key: String, _ body: () throws -> T) throws -> T {
             do { return try body() } catch let e as ExperimentError { throw e } catch { throw fail("'\(key)': \(error)") }
         }
