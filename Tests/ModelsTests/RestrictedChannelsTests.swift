@@ -70,3 +70,23 @@ import TensorCore
         #expect(try #require(Architecture.alexnet.layer(named: "relu5")).scoreNode == NodeID(11))
     }
 }
+
+/// The table `filtervis layers` prints, against hand-computed values.
+@Suite struct LayerTableTests {
+    @Test func vggTableAt224() throws {
+        let table = Architecture.vgg16.table(side: 224)
+        #expect(table.count == Architecture.vgg16.layers.count)
+        let byName = Dictionary(uniqueKeysWithValues: table.map { ($0.layer.preferredName, $0) })
+        let conv31 = try #require(byName["conv3_1"])
+        #expect(conv31.shape == [256, 56, 56] && conv31.receptiveField?.size == 24 && conv31.receptiveField?.jump == 4)
+        #expect(conv31.op == "conv 3x3/1 pad 1 -> 256")
+        #expect(try #require(byName["pool5"]).shape == [512, 7, 7])
+        let avgpool = try #require(byName["avgpool"])
+        #expect(avgpool.shape == [512, 7, 7] && avgpool.receptiveField == nil)
+        #expect(try #require(byName["fc6"]).shape == [4096])
+        #expect(try #require(byName["flatten"]).shape == [25088])
+        // 20 px: conv3_1 still reached (5 x 5), pool5 not.
+        let small = Dictionary(uniqueKeysWithValues: Architecture.vgg16.table(side: 20).map { ($0.layer.preferredName, $0) })
+        #expect(small["conv3_1"]?.shape == [256, 5, 5] && small["pool5"]?.shape == nil && small["fc8"]?.shape == nil)
+    }
+}
