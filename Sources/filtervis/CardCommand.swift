@@ -78,7 +78,7 @@ struct CardCommand: ParsableCommand {
             }
             let job = try VisualizationJob(network: network, layer: target, filters: [filter], preset: try Preset.named(preset),
                                            seed: seed, batchSize: 1)
-            let patches = try findPatches(network: network)
+            let patches = try findPatches(network: network, layer: target)
 
             log("card: \(network.name) \(layer) filter \(filter): preference image (preset \(preset), seed \(seed))")
             let progress = ProgressReporter(label: "card")
@@ -93,7 +93,7 @@ struct CardCommand: ParsableCommand {
     }
 
     /// The filter's patches: from the index if given (the layer must be in it), else a search over --images.
-    func findPatches(network: Network) throws -> [Patch] {
+    func findPatches(network: Network, layer target: LayerRef) throws -> [Patch] {
         if let patchesIndex {
             let index = try PatchesOutput.readIndex(URL(fileURLWithPath: patchesIndex))
             guard index.model == network.name else {
@@ -113,7 +113,7 @@ struct CardCommand: ParsableCommand {
         let files = try PatchSearch.imageFiles(in: folder)
         if files.isEmpty { throw PatchSearchError.noImages(folder: folder.path) }
         let progress = ProgressReporter(label: "patches")
-        let result = try PatchSearch.run(network: network, layers: [try network.layer(layer)], images: files,
+        let result = try PatchSearch.run(network: network, layers: [target], images: files,
                                          settings: PatchSearchSettings(top: top), filters: [layer: [filter]]) { progress.update($0, of: $1) }
         for skip in result.skipped { log("card: skipped \(skip.path): \(skip.reason)") }
         return result.layers[layer]?[filter] ?? []
