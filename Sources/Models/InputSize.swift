@@ -9,72 +9,78 @@ extension Architecture {
     /// Sides above this are refused without arithmetic (no overflow, and far past any memory budget).
     public static let largestSide = 1 << 20
 
-    /// The spatial size of module `index`'s output for a `height` x `width` input, as PyTorch computes it; nil
-    /// when a window would be empty (the input is too small to reach the module).
+    /// The spatial size of node `index`'s output for a `height` x `width` input, as PyTorch computes it; nil
+    /// when a window on the way would be empty or two merged maps differ (the input is too small, or of a size
+    /// the graph cannot take). Past an adaptive pool, flatten or linear layer any non-empty map works.
     public func outputSize(through index: Int, height: Int, width: Int) -> (height: Int, width: Int)? {
-        guard height >= 1, width >= 1, height <= Self.largestSide, width <= Self.largestSide else { return nil }
-        var (h, w) = (height, width)
-        for layer in layers.prefix(index + 1) {
+        guard height >= 1, width >= 1, height <= Self.largestSide, width <= Self.largestSide,
+              let sizes = mapSizes(through: index, height: height, width: width) else { return nil }
+        return sizes[index]
+    }
+
+    /// Every needed node's map size on the way to `index` (nil entries for nodes not needed), or nil when one fails.
+    private func mapSizes(through index: Int, height: Int, width: Int) -> [(height: Int, width: Int)?]? {
+        var sizes = [(height: Int, width: Int)?](repeating: nil, count: index + 1)
+        for i in ancestors(of: [index]).sorted() {
+            let layer = layers[i]
+            let inputs = layer.inputs.map { $0 == Layer.image ? (height, width) : sizes[$0]! }
+            var (h, w) = inputs[0]
             switch layer.kind {
-            case let .conv(_, _, k, s, p, d):
+            case let .conv(c):
                 // The kernels' own rules (TensorCore), so a size passes here exactly when the op accepts it.
-                guard let outH = convOutputSize(h, kernel: k, stride: s, padding: 2 * p, dilation: d),
-                      let outW = convOutputSize(w, kernel: k, stride: s, padding: 2 * p, dilation: d) else { return nil }
+                let p = c.padding
+                guard let outH = convOutputSize(h, kernel: c.kernel, stride: c.stride, padding: p.top + p.bottom, dilation: c.dilation),
+                      let outW = convOutputSize(w, kernel: c.kernel, stride: c.stride, padding: p.left + p.right, dilation: c.dilation)
+                else { return nil }
                 (h, w) = (outH, outW)
-            case let .maxPool(k, s, p, ceilMode):
+            case let .maxPool(k, s, p, ceilMode), let .avgPool(k, s, p, ceilMode, _):
                 (h, w) = (poolOutputSize(h, kernel: k, stride: s, padding: p, ceilMode: ceilMode),
                           poolOutputSize(w, kernel: k, stride: s, padding: p, ceilMode: ceilMode))
-            case .adaptiveAvgPool, .flatten, .linear:
-                return (h, w)   // from here on any non-empty map works (the adaptive pool takes every size)
+            case let .adaptiveAvgPool(ph, pw):
+                (h, w) = (ph, pw)
+            case .flatten, .linear, .softmax:
+                (h, w) = (1, 1)
+            case .add, .mul, .concat:
+                // Maps merge only at one size (a 1 x 1 gate broadcasts over any map).
+                let maps = inputs.filter { $0 != (1, 1) }
+                guard let first = maps.first ?? inputs.first, maps.allSatisfy({ $0 == first }) else { return nil }
+                (h, w) = first
             default: break
             }
             if h < 1 || w < 1 { return nil }
+            sizes[i] = (h, w)
         }
-        return (h, w)
+        return sizes
     }
 
-    /// The smallest square input side that reaches module `index` (output sizes only grow with the input).
+    /// The smallest square input side that reaches node `index` (output sizes only grow with the input).
     public func minimumSide(through index: Int) -> Int {
         var side = 1
-        while outputSize(through: index, height: side, width: side) == nil { side += 1 }
+        while outputSize(through: index, height: side, width: side) == nil && side < 4096 { side += 1 }
         return side
     }
 
-    /// The float counts of every module's output through `index` for one `height` x `width` image, with each
-    /// module's input count (the size of its input), and the floats of its largest temporary workspace.
+    /// The float counts of every node's output needed for `index` for one `height` x `width` image, with each
+    /// node's input count (the size of its inputs together).
     func activationCounts(through index: Int, height: Int, width: Int) -> [(input: Double, output: Double)] {
-        var (h, w, c) = (Double(height), Double(width), 3.0)
+        let needed = ancestors(of: [index]).sorted()
+        let sizes = mapSizes(through: index, height: height, width: width)
+        var floats = [Double](repeating: 0, count: index + 1)
         var counts: [(Double, Double)] = []
-        var flat = false
-        for layer in layers.prefix(index + 1) {
-            let input = flat ? c : c * h * w
-            switch layer.kind {
-            case let .conv(_, out, k, s, p, d):
-                let e = Double(d * (k - 1) + 1)
-                h = max(1, ((h + 2 * Double(p) - e) / Double(s)).rounded(.down) + 1)
-                w = max(1, ((w + 2 * Double(p) - e) / Double(s)).rounded(.down) + 1)
-                c = Double(out)
-            case let .maxPool(k, s, p, _):
-                h = max(1, ((h + 2 * Double(p) - Double(k)) / Double(s)).rounded(.down) + 1)
-                w = max(1, ((w + 2 * Double(p) - Double(k)) / Double(s)).rounded(.down) + 1)
-            case let .adaptiveAvgPool(ph, pw):
-                (h, w) = (Double(ph), Double(pw))
-            case .flatten:
-                c *= h * w
-                flat = true
-            case let .linear(_, out):
-                c = Double(out)
-                flat = true
-            default: break
-            }
-            counts.append((input, flat ? c : c * h * w))
+        for i in needed {
+            let layer = layers[i]
+            let input = layer.inputs.reduce(0.0) { $0 + ($1 == Layer.image ? 3 * Double(height) * Double(width) : floats[$1]) }
+            let map = sizes?[i] ?? (height, width)
+            let channels = Double(channelCounts[i])
+            floats[i] = channels * Double(map.height) * Double(map.width)
+            counts.append((input, floats[i]))
         }
         return counts
     }
 
-    /// The parameter floats of the modules through `index`.
+    /// The parameter floats of the nodes `index` needs.
     func parameterCount(through index: Int) -> Double {
-        layers.prefix(index + 1).flatMap(\.parameterShapes).reduce(0) { $0 + Double($1.shape.reduce(1, *)) }
+        ancestors(of: [index]).map { layers[$0] }.flatMap(\.parameterShapes).reduce(0) { $0 + Double($1.shape.reduce(1, *)) }
     }
 
     /// Estimated peak bytes for `batch` images of `height` x `width` through module `index`.

@@ -15,12 +15,16 @@ public struct LayerNames: Sendable {
         case blocks
         /// `convK`, `reluK`, and `poolK` after the conv it follows.
         case sequential
+        /// Graph models: each node's path and the aliases its builder or importer gave it (preferred first).
+        case explicit
     }
 
     /// Every accepted name, mapped to the index of the module whose output it taps.
     public let indexByName: [String: Int]
     /// The preferred friendly name for each module index (conv names for convs, etc.).
     public let preferredName: [Int: String]
+    /// Names given per node (graph models), not derived from a scheme.
+    private let isExplicit: Bool
 
     init(layers: [Layer], scheme: Scheme) {
         var byName: [String: Int] = [:]
@@ -30,6 +34,17 @@ public struct LayerNames: Sendable {
             if isPreferred || preferred[index] == nil { preferred[index] = name }
         }
         for (index, layer) in layers.enumerated() { byName[layer.path] = index }
+        if scheme == .explicit {
+            for (index, layer) in layers.enumerated() {
+                for name in layer.aliases { add(name, index) }
+                if preferred[index] == nil { preferred[index] = layer.path }
+            }
+            indexByName = byName
+            preferredName = preferred
+            isExplicit = true
+            return
+        }
+        isExplicit = false
 
         let isVGG = scheme == .blocks
         var block = 1, convInBlock = 0, convCount = 0, linearCount = 5
@@ -78,6 +93,8 @@ public struct LayerNames: Sendable {
 
     /// The friendly names users pick from, in network order (convs, relus, pools, fcs).
     public var friendlyNames: [String] {
-        preferredName.sorted { $0.key < $1.key }.map(\.value).filter { !$0.contains(".") && $0 != "avgpool" && $0 != "flatten" }
+        let preferred = preferredName.sorted { $0.key < $1.key }.map(\.value)
+        if isExplicit { return preferred }
+        return preferred.filter { !$0.contains(".") && $0 != "avgpool" && $0 != "flatten" }
     }
 }

@@ -43,46 +43,70 @@ extension Architecture {
     /// The layer at `node`, as asked for by `name` (the preferred name when nil).
     public func layer(at node: NodeID, named name: String? = nil) -> LayerRef {
         let i = node.index
-        let filterConv: Int?
-        switch layers[i].kind {
-        case .conv: filterConv = i
-        case .relu where i > 0: if case .conv = layers[i - 1].kind { filterConv = i - 1 } else { filterConv = nil }
-        default: filterConv = nil
-        }
+        let filterConv = filterConv(of: i)
         var score = i
-        if let conv = filterConv, conv + 1 < layers.count, layers[conv + 1].kind == .relu { score = conv + 1 }
+        if let conv = filterConv, consumers[conv].count == 1, let reader = consumers[conv].first, layers[reader].kind.isActivation {
+            score = reader
+        }
         let aliases = names.names(of: i)
         return LayerRef(architecture: family, node: node, name: name ?? aliases.first ?? layers[i].path, path: layers[i].path, aliases: aliases,
                         channels: channels(at: i), filterConv: filterConv.map(NodeID.init), scoreNode: NodeID(score),
-                        followsInputSize: i < inputSizedEnd)
+                        followsInputSize: followsInputSize[i])
     }
 
-    /// The layer a name (friendly, Keras or torchvision) taps, or nil.
+    /// The conv whose filters node `i` shows: itself, or the conv an activation reads.
+    private func filterConv(of i: Int) -> Int? {
+        switch layers[i].kind {
+        case .conv: return i
+        case let kind where kind.isActivation:
+            guard let input = layers[i].inputs.first, input >= 0, case .conv = layers[input].kind else { return nil }
+            return input
+        default: return nil
+        }
+    }
+
+    /// The layer a name (friendly, Keras, torchvision path or alias) taps, or nil.
     public func layer(named name: String) -> LayerRef? {
         names.indexByName[name].map { layer(at: NodeID($0), named: name) }
     }
 
-    /// The number of channels of module `index`'s output.
-    func channels(at index: Int) -> Int {
-        var channels = 3
-        for layer in layers.prefix(index + 1) {
+    /// The number of channels of node `index`'s output (features, for vectors).
+    func channels(at index: Int) -> Int { channelCounts[index] }
+
+    /// Every node's output channels, propagated through the graph (a flatten multiplies by its fixed map size).
+    static func channelCounts(_ layers: [Layer]) -> [Int] {
+        var counts: [Int] = []
+        var fixedMap = [(Int, Int)?]()
+        for layer in layers {
+            let inputs = layer.inputs.map { $0 == Layer.image ? 3 : counts[$0] }
+            let inputMap = layer.inputs.first.flatMap { $0 == Layer.image ? nil : fixedMap[$0] }
+            var map = inputMap
+            let count: Int
             switch layer.kind {
-            case let .conv(_, out, _, _, _, _): channels = out
-            case let .linear(_, out): channels = out
-            case .flatten: channels = layers.lazy.compactMap { if case let .linear(fin, _) = $0.kind { fin } else { nil } }.first ?? 0
-            default: break
+            case let .conv(c): count = c.outChannels
+            case let .linear(_, out): count = out
+            case .concat: count = inputs.reduce(0, +)
+            case .add, .mul: count = inputs.max() ?? 0
+            case let .adaptiveAvgPool(h, w): count = inputs[0]; map = (h, w)
+            case .flatten: count = inputs[0] * (inputMap.map { $0.0 * $0.1 } ?? 1); map = nil
+            default: count = inputs[0]
             }
+            counts.append(count)
+            fixedMap.append(map)
         }
-        return channels
+        return counts
     }
 
-    /// The first module whose output size no longer follows the input's.
-    var inputSizedEnd: Int {
-        layers.firstIndex { layer in
-            switch layer.kind {
-            case .adaptiveAvgPool, .flatten, .linear: return true
-            default: return false
-            }
-        } ?? layers.count
+    /// Per node: whether its output is a map whose size follows the input's (nothing after an adaptive pool,
+    /// flatten or linear layer on every path to it).
+    /// A gate (mul) or sum with a global branch still follows through its map input.
+    static func followsInputSize(_ layers: [Layer]) -> [Bool] {
+        var follows: [Bool] = []
+        for layer in layers {
+            let spatial = layer.inputs.map { $0 == Layer.image || follows[$0] }
+            let merges = [LayerKind.add, .mul, .concat].contains(layer.kind)
+            follows.append(!layer.kind.endsSpatialMaps && (merges ? spatial.contains(true) : !spatial.contains(false)))
+        }
+        return follows
     }
 }

@@ -9,9 +9,11 @@ public struct LayerTableRow: Equatable, Sendable {
     public let shape: [Int]?
     /// Receptive field side and stride (jump) in input pixels; nil past the classifier's fixed-size pool.
     public let receptiveField: (size: Int, jump: Int)?
+    /// The preferred names of the nodes it reads ("image" for the network input).
+    public let inputs: [String]
 
     public static func == (a: LayerTableRow, b: LayerTableRow) -> Bool {
-        a.layer == b.layer && a.op == b.op && a.shape == b.shape
+        a.layer == b.layer && a.op == b.op && a.shape == b.shape && a.inputs == b.inputs
             && a.receptiveField?.size == b.receptiveField?.size && a.receptiveField?.jump == b.receptiveField?.jump
     }
 }
@@ -25,8 +27,9 @@ extension Architecture {
             let reached = outputSize(through: i, height: side, width: side)
             let shape = reached.map { layer.followsInputSize ? [layer.channels, $0.height, $0.width] : fixedShape(i) }
             let field = layer.followsInputSize ? ReceptiveField(layers: layers, through: i) : nil
+            let inputs = layers[i].inputs.map { $0 == Layer.image ? "image" : self.layer(at: NodeID($0)).preferredName }
             return LayerTableRow(layer: layer, op: Self.describe(layers[i].kind), shape: shape,
-                                 receptiveField: field.map { ($0.size, $0.jump) })
+                                 receptiveField: field.map { ($0.size, $0.jump) }, inputs: inputs)
         }
     }
 
@@ -38,14 +41,24 @@ extension Architecture {
 
     static func describe(_ kind: LayerKind) -> String {
         switch kind {
-        case let .conv(_, out, k, s, p, d):
-            return "conv \(k)x\(k)/\(s) pad \(p)" + (d > 1 ? " dilation \(d)" : "") + " -> \(out)"
+        case let .conv(c):
+            let name = c.groups == 1 ? "conv" : c.groups == c.inChannels && c.groups == c.outChannels ? "depthwise conv" : "conv groups \(c.groups)"
+            return "\(name) \(c.kernel)x\(c.kernel)/\(c.stride) pad \(c.padding)" + (c.dilation > 1 ? " dilation \(c.dilation)" : "")
+                + (c.batchNorm != nil ? " +bn" : "") + " -> \(c.outChannels)"
         case .relu: return "relu"
+        case let .clip(lo, hi): return lo == 0 && hi == 6 ? "relu6" : "clip \(lo)...\(hi)"
+        case .sigmoid: return "sigmoid"
+        case .silu: return "silu"
         case let .maxPool(k, s, p, ceil): return "maxpool \(k)x\(k)/\(s)" + (p > 0 ? " pad \(p)" : "") + (ceil ? " ceil" : "")
-        case let .adaptiveAvgPool(h, w): return "adaptive avgpool \(h)x\(w)"
+        case let .avgPool(k, s, p, ceil, _): return "avgpool \(k)x\(k)/\(s)" + (p > 0 ? " pad \(p)" : "") + (ceil ? " ceil" : "")
+        case let .adaptiveAvgPool(h, w): return h == 1 && w == 1 ? "global avgpool" : "adaptive avgpool \(h)x\(w)"
+        case .add: return "add"
+        case .mul: return "mul"
+        case .concat: return "concat"
         case .flatten: return "flatten"
         case .dropout: return "dropout (identity)"
         case let .linear(_, out): return "linear -> \(out)"
+        case .softmax: return "softmax"
         }
     }
 }

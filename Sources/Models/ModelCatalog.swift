@@ -8,9 +8,20 @@ public struct ModelSpec: Sendable {
     public let preprocessing: Preprocessing
     /// One line on where the weights come from.
     public let summary: String
+    /// The weights file inside the cache's weights folder (an imported safetensors, or the fetched file itself).
+    public let weightsFileName: String
+    /// The input side the network was trained at (what `classify` resizes to).
+    public let nativeSide: Int
 
-    /// The weights file inside the cache's weights folder.
-    public var weightsFileName: String { "\(name).safetensors" }
+    init(name: String, architecture: Architecture, preprocessing: Preprocessing, summary: String,
+         weightsFileName: String? = nil, nativeSide: Int = 224) {
+        self.name = name
+        self.architecture = architecture
+        self.preprocessing = preprocessing
+        self.summary = summary
+        self.weightsFileName = weightsFileName ?? "\(name).safetensors"
+        self.nativeSide = nativeSide
+    }
 }
 
 /// The catalogue of named models and the cache folder they load from.
@@ -22,6 +33,15 @@ public enum ModelCatalog {
                   summary: "VGG16, torchvision ImageNet weights (conv layers only), torchvision RGB input"),
         ModelSpec(name: "alexnet", architecture: .alexnet, preprocessing: .torchvision,
                   summary: "AlexNet (torchvision, 64-192-384-256-256), ImageNet weights (conv layers only)"),
+        ModelSpec(name: "efficientnet-lite0", architecture: .efficientNetLite0, preprocessing: .efficientNetLite,
+                  summary: "EfficientNet-Lite0, a complete ImageNet classifier (4.7 M parameters), 224 px",
+                  weightsFileName: "src/efficientnet-lite0-57934424.pth", nativeSide: 224),
+        ModelSpec(name: "efficientnet-lite1", architecture: .efficientNetLite1, preprocessing: .efficientNetLite,
+                  summary: "EfficientNet-Lite1, a complete ImageNet classifier (5.4 M parameters), 240 px",
+                  weightsFileName: "src/efficientnet-lite1-77cc7160.pth", nativeSide: 240),
+        ModelSpec(name: "efficientnet-lite2", architecture: .efficientNetLite2, preprocessing: .efficientNetLite,
+                  summary: "EfficientNet-Lite2, a complete ImageNet classifier (6.1 M parameters), 260 px",
+                  weightsFileName: "src/efficientnet-lite2-9656183e.pth", nativeSide: 260),
     ]
 
     /// The spec called `name`, or an error listing the known ones.

@@ -4,8 +4,10 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case unknownLayer(String, model: String, known: [String])
     case filterOutOfRange(String, layer: String, channels: Int)
     case badFilterList(String, reason: String)
-    case missingKeys(file: String, keys: [String])
-    case unexpectedKeys(file: String, keys: [String])
+    /// The file's keys do not match the architecture: both lists, as torch's strict `load_state_dict` reports them.
+    case keysMismatch(file: String, model: String, missing: [String], unexpected: [String])
+    /// A graph whose nodes do not fit together (an imported model); names the node.
+    case badGraph(model: String, node: String, reason: String)
     case wrongShape(file: String, key: String, expected: [Int], found: [Int])
     case classifierUnavailable(model: String, layer: String)
     case weightsMissing(model: String, path: String)
@@ -21,15 +23,22 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .unknownModel(name, known):
             return "unknown model '\(name)'; available: \(known.joined(separator: ", "))"
         case let .unknownLayer(name, model, known):
-            return "\(model) has no layer '\(name)'; layers: \(known.joined(separator: ", ")) (torchvision paths like features.10 work too)"
+            let shown = known.count > 40 ? known.prefix(40).joined(separator: ", ") + ", ... (\(known.count) in all)" : known.joined(separator: ", ")
+            return "\(model) has no layer '\(name)'; layers: \(shown) (`filtervis layers --model \(model)` lists every name; module paths like features.10 work too)"
         case let .filterOutOfRange(spec, layer, channels):
             return "filter \(spec) is out of range: \(layer) has \(channels) filters, 0-\(channels - 1)"
         case let .badFilterList(spec, reason):
             return "cannot read the filter list '\(spec)': \(reason) (examples: 0-63, all, 3,7,9)"
-        case let .missingKeys(file, keys):
-            return "\(file): missing \(keys.count) weight(s): \(keys.prefix(6).joined(separator: ", "))\(keys.count > 6 ? ", ..." : "")"
-        case let .unexpectedKeys(file, keys):
-            return "\(file): unexpected weight(s) for this model: \(keys.prefix(6).joined(separator: ", "))\(keys.count > 6 ? ", ..." : "") (is it the right --model?)"
+        case let .keysMismatch(file, model, missing, unexpected):
+            func list(_ keys: [String]) -> String {
+                "\(keys.count): " + keys.prefix(5).joined(separator: ", ") + (keys.count > 5 ? ", ..." : "")
+            }
+            var parts: [String] = []
+            if !missing.isEmpty { parts.append("missing key(s) \(list(missing))") }
+            if !unexpected.isEmpty { parts.append("unexpected key(s) \(list(unexpected))") }
+            return "\(file): the weights do not match \(model): \(parts.joined(separator: "; ")) (is it the right --model?)"
+        case let .badGraph(model, node, reason):
+            return "\(model): node '\(node)': \(reason)"
         case let .wrongShape(file, key, expected, found):
             return "\(file): \(key): expected \(expected), file has \(found)"
         case let .classifierUnavailable(model, layer):

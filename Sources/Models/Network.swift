@@ -20,13 +20,14 @@ public final class Network: @unchecked Sendable {
     /// This network's name for its weights in the transform cache (unique in the process, never reused).
     private let weightsOwner = WeightsIdentity.newOwner()
 
-    /// Validates `parameters` strictly against the architecture: every conv key present with its exact shape;
-    /// classifier keys all present or all absent; nothing unexpected.
+    /// Validates `parameters` strictly against the architecture, as torch's strict `load_state_dict`: every key
+    /// present with its exact shape (a chain's classifier keys all present or all absent), nothing unexpected
+    /// (batch norms' `num_batches_tracked` counters aside). Batch norms are folded into their convs here.
     public init(name: String, architecture: Architecture, preprocessing: Preprocessing,
                 parameters: [String: Tensor], file: String, provenance: [String: String] = [:]) throws {
         let expected = architecture.parameterShapes
-        let classifierKeys = Set(expected.filter { $0.key.hasPrefix("classifier.") }.map(\.key))
-        let hasClassifier = parameters.keys.contains { classifierKeys.contains($0) }
+        let classifierKeys = Set(architecture.layers[architecture.classifierStart...].flatMap(\.parameterShapes).map(\.key))
+        let hasClassifier = classifierKeys.isEmpty || parameters.keys.contains { classifierKeys.contains($0) }
         var missing: [String] = []
         for (key, shape) in expected {
             guard let tensor = parameters[key] else {
@@ -37,17 +38,42 @@ public final class Network: @unchecked Sendable {
                 throw ModelError.wrongShape(file: file, key: key, expected: shape, found: tensor.shape)
             }
         }
-        if !missing.isEmpty { throw ModelError.missingKeys(file: file, keys: missing) }
         let known = Set(expected.map(\.key))
-        let unexpected = parameters.keys.filter { !known.contains($0) }.sorted()
-        if !unexpected.isEmpty { throw ModelError.unexpectedKeys(file: file, keys: unexpected) }
+        let unexpected = parameters.keys.filter { !known.contains($0) && !$0.hasSuffix(".num_batches_tracked") }.sorted()
+        if !missing.isEmpty || !unexpected.isEmpty {
+            throw ModelError.keysMismatch(file: file, model: name, missing: missing, unexpected: unexpected)
+        }
 
         self.name = name
         self.architecture = architecture
         self.preprocessing = preprocessing
-        self.parameters = parameters
+        self.parameters = Self.foldingBatchNorms(parameters, architecture: architecture)
         self.hasClassifier = hasClassifier
         self.provenance = provenance
+    }
+
+    /// The parameters with each batch norm folded into the conv before it (inference statistics):
+    /// w' = w * s, b' = (b - mean) * s + beta with s = gamma / sqrt(var + eps), per output channel, in Double.
+    static func foldingBatchNorms(_ parameters: [String: Tensor], architecture: Architecture) -> [String: Tensor] {
+        var folded = parameters
+        for layer in architecture.layers {
+            guard case let .conv(c) = layer.kind, let bn = c.batchNorm else { continue }
+            let weight = parameters["\(layer.path).weight"]!
+            let gamma = parameters["\(bn.path).weight"]!.storage, beta = parameters["\(bn.path).bias"]!.storage
+            let mean = parameters["\(bn.path).running_mean"]!.storage, variance = parameters["\(bn.path).running_var"]!.storage
+            let bias = parameters["\(layer.path).bias"]?.storage
+            let perChannel = weight.count / c.outChannels
+            var w = weight.storage, b = [Float](repeating: 0, count: c.outChannels)
+            for o in 0..<c.outChannels {
+                let scale = Double(gamma[o]) / (Double(variance[o]) + Double(bn.epsilon)).squareRoot()
+                for i in (o * perChannel)..<((o + 1) * perChannel) { w[i] = Float(Double(w[i]) * scale) }
+                b[o] = Float((Double(bias?[o] ?? 0) - Double(mean[o])) * scale + Double(beta[o]))
+            }
+            folded["\(layer.path).weight"] = Tensor(shape: weight.shape, storage: w)
+            folded["\(layer.path).bias"] = Tensor(shape: [c.outChannels], storage: b)
+            for key in ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"] { folded["\(bn.path).\(key)"] = nil }
+        }
+        return folded
     }
 
     // MARK: Layers
@@ -85,53 +111,97 @@ public final class Network: @unchecked Sendable {
 
     // MARK: Forward
 
-    /// Runs `rgb` (N, 3, H, W) in [0, 1] through the network up to and including module `index`, and nothing
-    /// beyond it. Convs followed by their ReLU run fused when the ReLU is also wanted.
+    /// Runs `rgb` (N, 3, H, W) in [0, 1] through the nodes `layer` needs, and nothing else.
     public func forward(_ rgb: Tensor, to layer: LayerRef, options: ForwardOptions = ForwardOptions()) -> Tensor {
         forward(rgb, taps: [layer.node], options: options)[layer.node]!
     }
 
-    /// Runs once to the deepest of `taps`, returning the output of each tapped node.
+    /// Runs the nodes `taps` need, and nothing else, returning the output of each tapped node. A conv whose only
+    /// reader is a ReLU runs fused with it when the conv's own output is not tapped.
     public func forward(_ input: Tensor, taps: Set<NodeID>, options: ForwardOptions = ForwardOptions()) -> [NodeID: Tensor] {
-        guard let last = taps.max()?.index else { return [:] }
-        precondition(last < architecture.layers.count, "forward: tap \(last) beyond the \(architecture.layers.count) modules of \(name)")
+        guard !taps.isEmpty else { return [:] }
+        let layers = architecture.layers
+        precondition(taps.allSatisfy { $0.index < layers.count }, "forward: a tap beyond the \(layers.count) nodes of \(name)")
         let tapped = Set(taps.map(\.index))
-        var x = options.inputIsPreprocessed ? input : preprocessing.apply(input)
+        let needed = architecture.ancestors(of: tapped)
+        let image = options.inputIsPreprocessed ? input : preprocessing.apply(input)
+        var values = [Tensor?](repeating: nil, count: layers.count)
+        // Readers still to run per node, so each value is dropped once its last reader has it.
+        var pending = architecture.consumers.map { $0.filter(needed.contains).count }
+        var fusedInto = Set<Int>()
         var results: [NodeID: Tensor] = [:]
-        var i = 0
-        while i <= last {
-            let layer = architecture.layers[i]
-            switch layer.kind {
-            case let .conv(_, _, _, stride, padding, dilation):
-                let (w, b, id) = convParameters(i, channels: options.restrictedChannels?.conv.index == i ? options.restrictedChannels?.channels : nil)
-                // Fuse with the following ReLU when this conv's own output is not tapped.
-                let fuse = i < last && !tapped.contains(i) && architecture.layers[i + 1].kind == .relu
-                    && options.reluGradient == .exact
-                if fuse {
-                    x = conv2dReLU(x, weight: w, bias: b, stride: stride, padding: .explicit(padding, padding), dilation: dilation,
-                                   weightsIdentity: id)
-                    i += 1
-                } else {
-                    x = conv2d(x, weight: w, bias: b, stride: stride, padding: .explicit(padding, padding), dilation: dilation,
-                               weightsIdentity: id)
-                }
-            case .relu:
-                x = options.reluGradient == .exact ? relu(x) : redirectedReLU(x)
-            case let .maxPool(kernel, stride, padding, ceilMode):
-                x = maxPool2d(x, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
-            case let .adaptiveAvgPool(h, w):
-                if x.shape[2] != h || x.shape[3] != w { x = adaptiveAvgPool2d(x, outputSize: (h, w)) }
-            case .flatten:
-                x = flatten(x, startAxis: 1)
-            case .dropout:
-                break  // evaluation mode: identity
-            case .linear:
-                x = linear(x, weight: parameters["\(layer.path).weight"]!, bias: parameters["\(layer.path).bias"])
+        for i in needed.sorted() {
+            let layer = layers[i]
+            if fusedInto.contains(i) {
+                values[i] = values[layer.inputs[0]]
+                values[layer.inputs[0]] = nil
+            } else {
+                let args = layer.inputs.map { $0 == Layer.image ? image : values[$0]! }
+                let fused = fusableReLU(after: i, tapped: tapped, needed: needed, options: options)
+                if let fused { fusedInto.insert(fused) }
+                values[i] = evaluate(i, args, options: options, fuseReLU: fused != nil)
             }
-            if tapped.contains(i) { results[NodeID(i)] = x }
-            i += 1
+            for input in layer.inputs where input >= 0 && !fusedInto.contains(i) {
+                pending[input] -= 1
+                if pending[input] == 0 && !tapped.contains(input) { values[input] = nil }
+            }
+            if tapped.contains(i) { results[NodeID(i)] = values[i]! }
         }
         return results
+    }
+
+    /// The ReLU node that node `i` (a conv) can run fused with: its only reader, needed, and the conv's own
+    /// output not tapped.
+    private func fusableReLU(after i: Int, tapped: Set<Int>, needed: Set<Int>, options: ForwardOptions) -> Int? {
+        guard case .conv = architecture.layers[i].kind, options.reluGradient == .exact, !tapped.contains(i) else { return nil }
+        let readers = architecture.consumers[i]
+        guard readers.count == 1, let reader = readers.first, needed.contains(reader),
+              architecture.layers[reader].kind == .relu else { return nil }
+        return reader
+    }
+
+    /// The output of node `i` for its input values `args`.
+    private func evaluate(_ i: Int, _ args: [Tensor], options: ForwardOptions, fuseReLU: Bool) -> Tensor {
+        let layer = architecture.layers[i]
+        let x = args[0]
+        switch layer.kind {
+        case let .conv(c):
+            let (w, b, id) = convParameters(i, channels: options.restrictedChannels?.conv.index == i ? options.restrictedChannels?.channels : nil)
+            let p = c.padding
+            let padding: ConvPadding = p.top == p.bottom && p.left == p.right ? .explicit(p.top, p.left)
+                : .asymmetric(top: p.top, bottom: p.bottom, left: p.left, right: p.right)
+            return fuseReLU
+                ? conv2dReLU(x, weight: w, bias: b, stride: c.stride, padding: padding, dilation: c.dilation, groups: c.groups, weightsIdentity: id)
+                : conv2d(x, weight: w, bias: b, stride: c.stride, padding: padding, dilation: c.dilation, groups: c.groups, weightsIdentity: id)
+        case .relu:
+            return options.reluGradient == .exact ? relu(x) : redirectedReLU(x)
+        case let .clip(lo, hi):
+            return clamp(x, min: lo, max: hi)
+        case .sigmoid:
+            return sigmoid(x)
+        case .silu:
+            return x * sigmoid(x)
+        case let .maxPool(kernel, stride, padding, ceilMode):
+            return maxPool2d(x, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
+        case let .avgPool(kernel, stride, padding, ceilMode, countIncludePad):
+            return avgPool2d(x, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode, countIncludePad: countIncludePad)
+        case let .adaptiveAvgPool(h, w):
+            return x.shape[2] == h && x.shape[3] == w ? x : adaptiveAvgPool2d(x, outputSize: (h, w))
+        case .add:
+            return args.dropFirst().reduce(x, +)
+        case .mul:
+            return args.dropFirst().reduce(x, *)
+        case .concat:
+            return concat(args, axis: 1)
+        case .flatten:
+            return flatten(x, startAxis: 1)
+        case .dropout:
+            return x  // evaluation mode: identity
+        case .linear:
+            return linear(x, weight: parameters["\(layer.path).weight"]!, bias: parameters["\(layer.path).bias"])
+        case .softmax:
+            return softmax(x, axis: 1)
+        }
     }
 }
 
@@ -183,7 +253,14 @@ public func redirectedReLU(_ x: Tensor) -> Tensor {
 }
 
 extension Network {
-    /// The weight and bias of conv module `conv`, or only their rows `channels` (the restricted last conv), with the
+    /// Whether `ForwardOptions.restrictedChannels` may cut conv node `conv` to some of its filters: an ungrouped
+    /// conv (a depthwise conv's filter reads only its own channel, so its rows cannot be cut alone).
+    public func canRestrictChannels(of conv: NodeID) -> Bool {
+        guard conv.index < architecture.layers.count, case let .conv(c) = architecture.layers[conv.index].kind else { return false }
+        return c.groups == 1
+    }
+
+    /// The weight and bias of conv node `conv`, or only their rows `channels` (the restricted last conv), with the
     /// name the transform cache knows them by: this network's, so every step of a run reuses one transform.
     func convParameters(_ conv: Int, channels: [Int]?) -> (weight: Tensor, bias: Tensor?, identity: WeightsIdentity) {
         let path = architecture.layers[conv].path

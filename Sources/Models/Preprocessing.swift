@@ -8,6 +8,8 @@ public enum Preprocessing: String, Sendable, CaseIterable, Codable {
     case caffe
     /// torchvision: RGB, /255, minus mean [0.485, 0.456, 0.406], divided by std [0.229, 0.224, 0.225].
     case torchvision
+    /// TensorFlow's EfficientNet-Lite (the checkpoints' origin): RGB, (255 x - 127) / 128.
+    case efficientNetLite = "efficientnet-lite"
 
     /// For each model input channel: which RGB channel it reads, the scale, and the shift (y = x * scale + shift).
     var channelMaps: [(source: Int, scale: Float, shift: Float)] {
@@ -18,6 +20,8 @@ public enum Preprocessing: String, Sendable, CaseIterable, Codable {
         case .torchvision:
             let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
             return (0..<3).map { ($0, 1 / std[$0], -mean[$0] / std[$0]) }
+        case .efficientNetLite:
+            return (0..<3).map { ($0, 255 / 128, -127 / 128) }
         }
     }
 

@@ -10,19 +10,36 @@ public struct ReceptiveField: Equatable, Sendable {
     public let jump: Int
     public let firstOffset: Int
 
-    /// The receptive field of the output of `layers[0...index]`, for the spatial layers among them.
+    public init(size: Int, jump: Int, firstOffset: Int) {
+        self.size = size; self.jump = jump; self.firstOffset = firstOffset
+    }
+
+    /// The receptive field of node `index`'s output, through every path from the image to it.
+    ///
+    /// A node with several spatial inputs (a residual add, a concat) sees the union of their fields; inputs that
+    /// no longer follow the input size (a squeeze-and-excitation gate after a global pool) see the whole image and
+    /// are left out: the field is where the unit's response depends on *local* pixels.
     public init(layers: [Layer], through index: Int) {
-        var size = 1, jump = 1, first = 0
-        for layer in layers.prefix(index + 1) {
-            guard let w = layer.kind.window else { continue }
-            let effective = w.dilation * (w.kernel - 1) + 1
-            first -= w.padding * jump
-            size += (effective - 1) * jump
-            jump *= w.stride
+        var fields = [ReceptiveField?](repeating: nil, count: index + 1)
+        let image = ReceptiveField(size: 1, jump: 1, firstOffset: 0)
+        for i in 0...index {
+            let layer = layers[i]
+            if layer.kind.endsSpatialMaps { continue }
+            let inputs = layer.inputs.compactMap { $0 == Layer.image ? image : fields[$0] }
+            guard var field = inputs.first else { continue }
+            for other in inputs.dropFirst() {
+                let first = min(field.firstOffset, other.firstOffset)
+                let end = max(field.firstOffset + field.size, other.firstOffset + other.size)
+                field = ReceptiveField(size: end - first, jump: max(field.jump, other.jump), firstOffset: first)
+            }
+            if let w = layer.kind.window {
+                let effective = w.dilation * (w.kernel - 1) + 1
+                field = ReceptiveField(size: field.size + (effective - 1) * field.jump, jump: field.jump * w.stride,
+                                       firstOffset: field.firstOffset - w.padding * field.jump)
+            }
+            fields[i] = field
         }
-        self.size = size
-        self.jump = jump
-        self.firstOffset = first
+        self = fields[index] ?? image
     }
 
     /// The input rectangle seen by the unit at (row, column), as half-open pixel ranges, unclipped.

@@ -20,7 +20,8 @@ extension Network {
             throw ModelError.badWeightsFile(file: url.path, reason: "\(error)")
         }
         var parameters: [String: Tensor] = [:]
-        for tensor in checkpoint.tensors {
+        // Batch norms' step counters are training state (int64), not weights.
+        for tensor in checkpoint.tensors where !tensor.name.hasSuffix(".num_batches_tracked") {
             do {
                 // NaN or infinite weights would only surface later as NaN scores: refused here, with their count.
                 parameters[tensor.name] = Tensor(shape: tensor.shape, storage: try tensor.finiteFloats())

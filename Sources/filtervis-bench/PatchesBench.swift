@@ -62,7 +62,8 @@ private func forwardGFLOP(_ network: Network, through last: Int, size: Int, exec
     var side = size, flops = 0.0
     for layer in network.architecture.layers.prefix(last + 1) {
         switch layer.kind {
-        case let .conv(cin, cout, k, s, p, d):
+        case let .conv(c):
+            let (cin, cout, k, s, p, d) = (c.inChannels, c.outChannels, c.kernel, c.stride, c.padding.top, c.dilation)
             if executed {
                 precondition(d == 1, "forwardGFLOP: dilated convolutions are not counted")
                 flops += 2 * Double(ConvAlgorithm.executedMultiplyAdds(

@@ -118,14 +118,14 @@ public struct ExperimentEstimate {
 /// A unit's work in relative terms, from the network's shape alone (multiply-adds per input pixel up to the
 /// layer, times pixels, steps and images): what the run's progress uses to turn elapsed time into an ETA.
 public enum WorkModel {
-    /// Multiply-adds per input pixel of a forward pass through `layers[0...index]`.
+    /// Multiply-adds per input pixel of a forward pass through the convs `layer` needs.
     static func macsPerPixel(_ network: Network, through layer: LayerRef) -> Double {
-        let layers = network.architecture.layers
+        let architecture = network.architecture
         var total = 0.0
-        for (i, module) in layers.enumerated().prefix(layer.node.index + 1) {
-            guard case let .conv(cin, cout, k, _, _, _) = module.kind else { continue }
-            let jump = Double(ReceptiveField(layers: layers, through: i).jump)
-            total += Double(cin * cout * k * k) / (jump * jump)
+        for i in architecture.ancestors(of: [layer.node.index]) {
+            guard case let .conv(c) = architecture.layers[i].kind else { continue }
+            let jump = Double(ReceptiveField(layers: architecture.layers, through: i).jump)
+            total += Double(c.weightShape.reduce(1, *)) / (jump * jump)
         }
         return total
     }

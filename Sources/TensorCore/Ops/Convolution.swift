@@ -4,6 +4,9 @@
 public enum ConvPadding: Equatable {
     /// (padH, padW) zeros on each side (symmetric).
     case explicit(Int, Int)
+    /// Zeros on each side separately: TensorFlow's "SAME" padding of a strided conv (EfficientNet-Lite, tf2onnx
+    /// exports) puts the odd zero at the bottom/right.
+    case asymmetric(top: Int, bottom: Int, left: Int, right: Int)
     /// Output as large as the input (stride 1 only); for even kernels the extra zero goes right/bottom, as PyTorch.
     case same
     /// No padding.
@@ -99,6 +102,9 @@ func convGeometry(op: String, input: [Int], weight: [Int], bias: [Int]?, stride:
     case .explicit(let ph, let pw):
         guard ph >= 0, pw >= 0 else { throw ConvShapeError.negativePadding(op: op, height: ph, width: pw) }
         (top, bottom, left, right) = (ph, ph, pw, pw)
+    case let .asymmetric(t, b, l, r):
+        guard min(t, b, l, r) >= 0 else { throw ConvShapeError.negativePadding(op: op, height: min(t, b), width: min(l, r)) }
+        (top, bottom, left, right) = (t, b, l, r)
     case .same:
         guard stride == 1 else { throw ConvShapeError.sameNeedsStrideOne(op: op, stride: stride) }
         let th = dilation * (kh - 1), tw = dilation * (kw - 1)

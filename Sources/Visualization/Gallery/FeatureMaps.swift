@@ -12,8 +12,8 @@ public enum FeatureMaps {
 
     /// Refuses a `size` too small to reach `layer` or too large for the memory budget (`setting` names it).
     public static func checkSize(network: Network, layer: LayerRef, size: Int, setting: String) throws {
-        let index = layer.node.index
-        guard !network.architecture.layers.prefix(index + 1).contains(where: { isFlat($0.kind) }) else {
+        let architecture = network.architecture
+        guard !architecture.ancestors(of: [layer.node.index]).contains(where: { isFlat(architecture.layers[$0].kind) }) else {
             throw VisualizationError.badSetting("feature maps: \(layer) is not a spatial layer (pick a conv, relu or pool layer)")
         }
         try network.checkInputSize(SizeSetting(name: setting, value: size, range: 16...Architecture.largestSide), layer: layer)
@@ -27,7 +27,7 @@ public enum FeatureMaps {
 
     static func isFlat(_ kind: LayerKind) -> Bool {
         switch kind {
-        case .flatten, .linear: return true
+        case .flatten, .linear, .softmax: return true
         default: return false
         }
     }

@@ -19,7 +19,7 @@ public enum Renderer {
         let reads = objective.channelsRead
         let imageSide = GradMode.withoutGrad { parametrization.render().shape[2] }
         try objective.validate(network: network, sides: plan.networkSides(imageSize: imageSide))
-        let restriction = lastLayerRestriction(reads)
+        let restriction = lastLayerRestriction(reads).flatMap { network.canRestrictChannels(of: $0.conv) ? $0 : nil }
         let ascender = Ascender(method: plan.method)
         let batch = parametrization.parameters[0].shape[0]
         var curves = [[Float]](repeating: [], count: batch)
