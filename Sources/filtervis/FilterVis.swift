@@ -28,7 +28,7 @@ struct FilterVis: ParsableCommand {
             (default and upper bound: 75% of this machine's memory).
             """,
         subcommands: [VisualizeCommand.self, PatchesCommand.self, CardCommand.self, FeatureMapsCommand.self,
-                      ForwardCommand.self, LayersCommand.self, RunCommand.self, MergeCommand.self, ImageCommand.self, WeightsCommand.self])
+                      ForwardCommand.self, ClassifyCommand.self, LayersCommand.self, RunCommand.self, MergeCommand.self, ImageCommand.self, WeightsCommand.self])
 
     /// Runs with filtervis's exit codes (see `runCommandLine`).
     static func main() {

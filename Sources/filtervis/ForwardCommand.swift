@@ -61,14 +61,7 @@ struct ForwardCommand: ParsableCommand {
             try network.checkInputSize(SizeSetting(name: "--crop", value: crop), layer: target)
             var saved: [CheckpointTensor] = []
             for path in images {
-                let image = try Image(contentsOf: URL(fileURLWithPath: path)).rgb()
-                let shorter = max(1, min(image.width, image.height))
-                let resizedPixels = Double(resize) * Double(resize) * Double(max(image.width, image.height)) / Double(shorter)
-                guard resizedPixels <= Double(Self.largestResizedPixels) else {
-                    throw ImageError.tooLarge(file: path, reason: "a \(image.width) x \(image.height) photo resized to a shorter side of "
-                        + "\(resize) would have more than \(Self.largestResizedPixels >> 20) Mi pixels; use a smaller --resize or crop the photo")
-                }
-                let input = image.resizeShorterSide(to: resize).centerCrop(width: crop, height: crop).tensor(.unit)
+                let input = try Self.evaluationInput(path, resize: resize, crop: crop)
                 let act = GradMode.withoutGrad { network.forward(input, to: target) }
                 if save != nil {
                     saved.append(try CheckpointTensor(name: URL(fileURLWithPath: path).lastPathComponent,
@@ -84,6 +77,19 @@ struct ForwardCommand: ParsableCommand {
                 log("forward: wrote \(saved.count) activation tensor(s) to \(save)")
             }
         }
+    }
+
+    /// A photo as torchvision's evaluation policy shows it to a network: the shorter side resized to `resize`,
+    /// centre-cropped to `crop`, RGB in [0, 1], (1, 3, crop, crop). Refuses a resize that would be huge.
+    static func evaluationInput(_ path: String, resize: Int, crop: Int) throws -> Tensor {
+        let image = try Image(contentsOf: URL(fileURLWithPath: path)).rgb()
+        let shorter = max(1, min(image.width, image.height))
+        let resizedPixels = Double(resize) * Double(resize) * Double(max(image.width, image.height)) / Double(shorter)
+        guard resizedPixels <= Double(largestResizedPixels) else {
+            throw ImageError.tooLarge(file: path, reason: "a \(image.width) x \(image.height) photo resized to a shorter side of "
+                + "\(resize) would have more than \(largestResizedPixels >> 20) Mi pixels; use a smaller --resize or crop the photo")
+        }
+        return image.resizeShorterSide(to: resize).centerCrop(width: crop, height: crop).tensor(.unit)
     }
 
     func printStatistics(_ act: Tensor, photo: String, layer: String) {

@@ -36,14 +36,18 @@ struct VisualizeCommand: ParsableCommand {
 
         Examples:
           filtervis visualize --layer conv3_1 --out Outputs/vgg16/conv3_1
+          filtervis visualize --model efficientnet-lite0 --objective class:goldfish,tabby --out /tmp/classes
           filtervis visualize --model alexnet --layer conv5 --filters 0-15 \\
               --preset keras2016 --out /tmp/alexnet-conv5
         """)
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Layer whose filters to show: conv3_1, block3_conv1, features.10, conv5 (AlexNet), ...")
-    var layer: String
+    @Option(help: "Layer whose filters to show: conv3_1, block3_conv1, features.10, conv5 (AlexNet), block5 (EfficientNet-Lite), ... (`filtervis layers --model M` lists them; with --objective class: logits).")
+    var layer: String?
+
+    @Option(help: ArgumentHelp("What to maximise: filter (each selected filter of --layer), or class:NAME[,NAME...] (class logits of a classifier by ImageNet name or index, e.g. class:goldfish,tabby cat or class:1; replaces --filters).", valueName: "objective"))
+    var objective = "filter"
 
     @Option(help: "Filters: a range (0-63), a list (3,7,9), both (0-7,32), or all.")
     var filters = "0-63"
@@ -87,6 +91,10 @@ struct VisualizeCommand: ParsableCommand {
         if let steps, steps > 1_000_000 { throw ValidationError("--steps \(steps) is more than 1,000,000; use fewer") }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
         if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        if objective != "filter" && !objective.hasPrefix("class:") {
+            throw ValidationError("--objective must be filter or class:NAME[,NAME...], got '\(objective)'")
+        }
+        if objective == "filter" && layer == nil { throw ValidationError("give --layer (or --objective class:NAME)") }
         if let photos, !noPhotoBaseline {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: photos, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -107,8 +115,9 @@ struct VisualizeCommand: ParsableCommand {
 
             let outDir = output.url
             let network = try modelOptions.loadNetwork()
+            let layer = self.layer ?? "logits"
             let target = try network.layer(layer)
-            let selected = try FilterSelection.parse(filters, channels: target.channels, layer: layer)
+            let selected = try selection(channels: target.channels, layer: layer)
             let job = try VisualizationJob(network: network, layer: target, filters: selected, preset: chosen,
                                            seed: seed, batchSize: batch)
             try OutputFolder.prepare(outDir, for: VisualizationOutput.layout)
@@ -136,6 +145,21 @@ struct VisualizeCommand: ParsableCommand {
 }
 
 extension VisualizeCommand {
+    /// The units to maximise: --filters, or the classes of --objective class:NAMES (by ImageNet name or index).
+    func selection(channels: Int, layer: String) throws -> [Int] {
+        guard objective.hasPrefix("class:") else { return try FilterSelection.parse(filters, channels: channels, layer: layer) }
+        let names = objective.dropFirst("class:".count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
+            throw CLIError("--objective \(objective): give class names or indices after class:, separated by commas")
+        }
+        let labels = try ImageNetLabels.load()
+        let classes = try names.map { try labels.resolve($0) }
+        if let beyond = classes.first(where: { $0 >= channels }) {
+            throw CLIError("class \(beyond) is beyond \(layer)'s \(channels) outputs; class objectives need a classifier's logits")
+        }
+        return Array(Set(classes)).sorted()
+    }
+
     /// The filters' best scores over real photos at the optimisation size, or nil when there are no photos.
     func photoBaseline(job: VisualizationJob) throws -> PhotoBaseline? {
         guard !noPhotoBaseline else { return nil }

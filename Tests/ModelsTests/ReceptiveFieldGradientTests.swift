@@ -8,9 +8,15 @@ import TensorCore
     static func randomNetwork(_ architecture: Architecture, name: String) throws -> Network {
         var rng = SeededGenerator(seed: 42)
         var parameters: [String: Tensor] = [:]
-        for (key, shape) in architecture.parameterShapes where key.hasPrefix("features.") {
+        // Chains: the conv part only (no classifier weights); graphs: every key, batch norms with positive variances.
+        let chain = architecture.classifierStart < architecture.layers.count
+        for (key, shape) in architecture.parameterShapes where !chain || key.hasPrefix("features.") {
             let fanIn = shape.dropFirst().reduce(1, *)
-            parameters[key] = Tensor.randomNormal(shape: shape, std: key.hasSuffix("bias") ? 0.01 : (2 / Float(max(fanIn, 1))).squareRoot(), using: &rng)
+            if key.hasSuffix("running_var") || (key.hasSuffix(".weight") && shape.count == 1) {
+                parameters[key] = Tensor.randomUniform(shape: shape, in: 0.5..<1.5, using: &rng)
+            } else {
+                parameters[key] = Tensor.randomNormal(shape: shape, std: shape.count == 1 ? 0.01 : (2 / Float(max(fanIn, 1))).squareRoot(), using: &rng)
+            }
         }
         return try Network(name: name, architecture: architecture, preprocessing: .torchvision, parameters: parameters, file: "random")
     }
@@ -44,12 +50,14 @@ import TensorCore
         #expect(support.map { $0.top >= rect.top && $0.left >= rect.left && $0.bottom <= rect.bottom && $0.right <= rect.right } == true)
     }
 
-    @Test(arguments: [("vgg16", "conv3_1"), ("vgg16", "pool3"), ("alexnet", "conv3"), ("alexnet", "conv5")])
+    @Test(arguments: [("vgg16", "conv3_1"), ("vgg16", "pool3"), ("alexnet", "conv3"), ("alexnet", "conv5"),
+                      ("efficientnet-lite0", "stem"), ("efficientnet-lite0", "block2"), ("efficientnet-lite0", "block3_depthwise"),
+                      ("efficientnet-lite0", "block6"), ("efficientnet-lite2", "block9")])
     func gradientStaysInsideTheRectangle(model: String, layer: String) throws {
-        let architecture: Architecture = model == "vgg16" ? .vgg16 : .alexnet
+        let architecture = try ModelCatalog.spec(named: model).architecture
         let network = try Self.randomNetwork(architecture, name: model)
         let index = network.architecture.names.indexByName[layer]!
-        let size = model == "vgg16" ? 64 : 131
+        let size = model == "vgg16" ? 64 : model == "alexnet" ? 131 : 96
         let ref = network.layer(at: NodeID(index))
         let out = GradMode.withoutGrad { network.forward(Tensor(zeros: [1, 3, size, size]), to: ref) }
         let (row, column) = (out.shape[2] / 2, out.shape[3] - 1)

@@ -2,8 +2,10 @@ import TensorCore
 
 // Small differentiable ops the engine needs, where each image of a batch has its own filter or offset.
 
-/// Picks one channel per image: out[b] = x[b, channels[b]], (N, C, H, W) -> (N, H, W).
+/// Picks one channel per image: out[b] = x[b, channels[b]], (N, C, H, W) -> (N, H, W); a vector (N, C) (logits,
+/// a linear layer) is read as (N, C, 1, 1).
 func channelPlanes(_ x: Tensor, channels: [Int]) -> Tensor {
+    if x.rank == 2 { return channelPlanes(reshape(x, [x.shape[0], x.shape[1], 1, 1]), channels: channels) }
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     precondition(channels.count == n, "channelPlanes: \(channels.count) channels for a batch of \(n)")
     precondition(channels.allSatisfy { $0 >= 0 && $0 < c }, "channelPlanes: channel out of range 0..<\(c): \(channels)")
