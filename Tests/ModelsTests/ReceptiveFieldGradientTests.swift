@@ -51,7 +51,7 @@ import TensorCore
     }
 
     @Test(arguments: [("vgg16", "conv3_1"), ("vgg16", "pool3"), ("alexnet", "conv3"), ("alexnet", "conv5"),
-                      ("efficientnet-lite0", "stem"), ("efficientnet-lite0", "block2"), ("efficientnet-lite0", "block3_depthwise"),
+                      ("efficientnet-lite0", "_conv_stem"), ("efficientnet-lite0", "block2"), ("efficientnet-lite0", "_blocks.3._depthwise_conv"),
                       ("efficientnet-lite0", "block6"), ("efficientnet-lite2", "block9")])
     func gradientStaysInsideTheRectangle(model: String, layer: String) throws {
         let architecture = try ModelCatalog.spec(named: model).architecture

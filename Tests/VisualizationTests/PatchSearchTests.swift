@@ -60,6 +60,26 @@ import TensorCore
         }
     }
 
+    /// On a graph: EfficientNet-Lite0 at a residual block's output (an add) and a depthwise conv, against the
+    /// brute-force sort of every activation.
+    @Test func graphModelTopKEqualsBruteForce() throws {
+        let network = Pretrained.efficientNetLite0, layers = ["block5", "_blocks.3._depthwise_conv"]
+        let photos = Array(Self.photos.prefix(3))
+        let all = try BruteForcePatches.allActivations(network: network, layers: layers, images: photos)
+        let result = try PatchSearch.run(network: network, layers: network.layers(layers), images: photos,
+                                         settings: PatchSearchSettings(top: 4, perImage: 1))
+        for layer in layers {
+            var mismatches = 0
+            for channel in all[layer]!.indices {
+                let expected = BruteForcePatches.select(all[layer]![channel], top: 4, perImage: 1)
+                let got = result.layers[layer]![channel]
+                if got.map(\.activation) != expected.map(\.activation) || got.map(\.imagePath) != expected.map(\.imagePath)
+                    || got.map(\.row) != expected.map(\.row) || got.map(\.column) != expected.map(\.column) { mismatches += 1 }
+            }
+            #expect(mismatches == 0, "\(layer): \(mismatches) of \(all[layer]!.count) channels differ from the brute force")
+        }
+    }
+
     /// The same with two scales (whole photos at shorter sides 160 and 288, forwarded in batches of their own
     /// sizes): the per-image limit spans both scales, ties break by scale after the path.
     @Test(arguments: [(top: 4, perImage: 0), (top: 3, perImage: 1)])

@@ -7,6 +7,7 @@ import TensorCore
 enum Pretrained {
     static let vgg16: Network = load("vgg16")
     static let alexnet: Network = load("alexnet")
+    static let efficientNetLite0: Network = load("efficientnet-lite0")
 
     static func load(_ name: String) -> Network {
         do { return try Network.load(model: name) } catch { fatalError("\(error) — run `make weights` before the tests") }
