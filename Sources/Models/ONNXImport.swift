@@ -791,6 +791,8 @@ struct ONNXImporter {
 
     func fold(_ node: ONNXGraph.Node, _ x: [ONNXConstant]) throws -> ONNXConstant {
         let a = x[0]
+        let needsTwo = ["Gather", "Reshape", "Add", "Sub", "Mul", "Div"]
+        guard !needsTwo.contains(node.opType) || x.count >= 2 else { throw ConstantProblem("\(node.opType) needs two inputs") }
         func axesInput() throws -> [Int] {
             if x.count > 1 { return try x[1].knownInts() }
             return (ints(node, "axes") ?? []).map(Int.init)

@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import Testing
 @testable import Models
@@ -76,6 +77,24 @@ import TestSupport
         } catch let error as ModelError {
             guard case .badGraph = error else { Issue.record("\(file): not a graph error: \(error)"); return }
             for phrase in phrases { #expect("\(error)".contains(phrase), "\(file): '\(phrase)' missing from: \(error)") }
+        }
+    }
+
+    /// Seeded byte flips of every small model: imported, or refused with a typed error; never a crash.
+    @Test func flippedBytesAreImportedOrRefused() throws {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        for name in ["residual", "branches", "depthwise", "head", "tfstyle"] {
+            let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try Self.fixturePath("onnx/\(name).onnx"))))
+            for _ in 0..<150 {
+                var bytes = data
+                for _ in 0..<2 {
+                    state = state &* 6364136223846793005 &+ 1442695040888963407
+                    bytes[Int(state >> 33) % bytes.count] = UInt8(truncatingIfNeeded: state >> 17)
+                }
+                do {
+                    _ = try Network.importONNX(try ONNXGraph.read(Data(bytes)), name: name)
+                } catch is ModelError {} catch is CheckpointError {}
+            }
         }
     }
 
