@@ -48,7 +48,7 @@ public struct FuzzTarget: Sendable {
 
 /// Every fuzz target, by name.
 public enum FuzzTargets {
-    public static let all: [FuzzTarget] = CheckpointTargets.all + RecipeTargets.all + [
+    public static let all: [FuzzTarget] = CheckpointTargets.all + ONNXTargets.all + RecipeTargets.all + [
         ImageTarget.target, ConfigTarget.target, ArgumentTarget.target,
     ]
 

@@ -34,6 +34,12 @@ public enum ONNXProblem: Equatable, Sendable {
     case hugeDimensions(dims: [Int64])
     /// The dims need more bytes than the whole file holds.
     case moreThanTheFile(dims: [Int64], bytes: Int?, fileBytes: Int)
+    /// A graph node (named by its name, else its first output) that breaks the format: `what` says how.
+    case badNode(node: String, what: String)
+    /// A graph input or output (ValueInfoProto) that breaks the format.
+    case badValueInfo(name: String, what: String)
+    /// More `what` than any real model has (a corrupt count, or a crafted file).
+    case tooMany(what: String, count: Int, limit: Int)
 
     func description(initializer name: String) -> String {
         switch self {
@@ -49,6 +55,10 @@ public enum ONNXProblem: Equatable, Sendable {
         case let .moreThanTheFile(dims, bytes, fileBytes):
             return "initializer '\(name)' has dims \(dims) needing \(bytes.map(String.init) ?? "more than 2^63") bytes, more than "
                 + "the file's \(fileBytes); the file is corrupt"
+        case let .badNode(node, what): return "ONNX node '\(node)': \(what)"
+        case let .badValueInfo(value, what): return "ONNX graph value '\(value)': \(what)"
+        case let .tooMany(what, count, limit):
+            return "ONNX graph has \(count) \(what), more than the \(limit) this reader accepts; the file is corrupt or crafted"
         }
     }
 }

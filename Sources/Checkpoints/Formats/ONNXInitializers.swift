@@ -56,7 +56,7 @@ enum ONNXInitializers {
 
     /// One TensorProto: dims (1), data_type (2), float_data (4), int32_data (5), int64_data (7), name (8),
     /// raw_data (9), double_data (10), data_location (14; 1 = external).
-    private static func tensor(_ bytes: Data, fileBytes: Int) throws -> CheckpointTensor {
+    static func tensor(_ bytes: Data, fileBytes: Int) throws -> CheckpointTensor {
         var message = ProtobufReader(bytes)
         var dims: [Int64] = [], dataType: Int64 = 0, name = "", raw: Data?
         var floats: [UInt32] = [], int32s: [Int64] = [], int64s: [Int64] = [], doubles: [UInt64] = []
