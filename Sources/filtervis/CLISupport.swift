@@ -113,20 +113,38 @@ struct DecodeOptionGroup: ParsableArguments {
 
 /// The options of every command that runs a network: which model, and optionally which weights file.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")).")
+    @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")), or an ONNX file (path ending in .onnx: its graph and weights).")
     var model = "vgg16"
 
     @Option(help: "Weights file to use instead of the cached import (safetensors or a torchvision .pth).")
     var weights: String?
 
+    @Option(help: ArgumentHelp("Input convention of an ONNX --model: \(Preprocessing.allCases.map(\.rawValue).joined(separator: ", ")) (default torchvision; the catalogue's models know their own).", valueName: "convention"))
+    var preprocessing: Preprocessing?
+
     func validate() throws {
-        // A wrong name is a usage error (exit 2), with the list of what exists.
-        do { _ = try ModelCatalog.spec(named: model) } catch { throw ValidationError("\(error)") }
+        try Self.validateModel(model)
+        if preprocessing != nil && !Self.isONNX(model) {
+            throw ValidationError("--preprocessing is for ONNX models only; \(model) has its own input convention")
+        }
     }
 
-    /// The network, from --weights or the cache (fetched first when missing).
-    func loadNetwork() throws -> Network { try WeightsFetcher.loadNetwork(model: model, weights: weights) }
+    /// Whether `model` names an ONNX file rather than a catalogue model.
+    static func isONNX(_ model: String) -> Bool { model.lowercased().hasSuffix(".onnx") }
+
+    /// A wrong name is a usage error (exit 2), with the list of what exists; an ONNX path is checked when it loads.
+    static func validateModel(_ model: String) throws {
+        guard !isONNX(model) else { return }
+        do { _ = try ModelCatalog.spec(named: model) } catch { throw ValidationError("\(error) (or give an ONNX file: --model path/to/model.onnx)") }
+    }
+
+    /// The network, from --weights or the cache (fetched first when missing), or the ONNX file.
+    func loadNetwork() throws -> Network {
+        try WeightsFetcher.loadNetwork(model: model, weights: weights, preprocessing: preprocessing)
+    }
 }
+
+extension Preprocessing: ExpressibleByArgument {}
 
 /// --threads of every command that computes (forward keeps its own, with its own help).
 struct ThreadsOption: ParsableArguments {

@@ -40,7 +40,7 @@ struct ClassifyCommand: ParsableCommand {
     @OptionGroup var threading: ThreadsOption
 
     func validate() throws {
-        do { _ = try ModelCatalog.spec(named: model) } catch { throw ValidationError("\(error)") }
+        try ModelOptions.validateModel(model)
         if images.isEmpty { throw ValidationError("give at least one --image") }
         if top < 1 || top > 1000 { throw ValidationError("--top must be from 1 to 1000, got \(top)") }
         if let crop, crop < 1 { throw ValidationError("--crop must be at least 1, got \(crop)") }
@@ -51,9 +51,9 @@ struct ClassifyCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors(threads: threading.threads) {
-            let spec = try ModelCatalog.spec(named: model)
-            let crop = self.crop ?? spec.nativeSide
-            let resize = self.resize ?? max(crop, spec.nativeSide + 32)
+            let native = ModelOptions.isONNX(model) ? 224 : try ModelCatalog.spec(named: model).nativeSide
+            let crop = self.crop ?? native
+            let resize = self.resize ?? max(crop, native + 32)
             let network = try WeightsFetcher.loadNetwork(model: model, weights: weights)
             let logits = try network.layer("logits")
             try network.checkInputSize(SizeSetting(name: "--crop", value: crop), layer: logits)

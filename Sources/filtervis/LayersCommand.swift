@@ -18,20 +18,22 @@ struct LayersCommand: ParsableCommand {
           filtervis layers --model alexnet --size 227
         """)
 
-    @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")).")
+    @Option(help: "Model: \(ModelCatalog.all.map(\.name).joined(separator: ", ")), or an ONNX file (.onnx).")
     var model = "vgg16"
 
     @Option(parsing: .unconditional, help: "Square input side in pixels for the output shapes (1 to 65536).")
     var size = 224
 
     func validate() throws {
-        do { _ = try ModelCatalog.spec(named: model) } catch { throw ValidationError("\(error)") }
+        try ModelOptions.validateModel(model)
         if size < 1 || size > 65536 { throw ValidationError("--size must be from 1 to 65536 pixels, got \(size)") }
     }
 
     func run() throws {
         try runReportingErrors {
-            let architecture = try ModelCatalog.spec(named: model).architecture
+            // An ONNX file's graph comes with its weights (the import reads both).
+            let architecture = ModelOptions.isONNX(model) ? try WeightsFetcher.loadNetwork(model: model, weights: nil).architecture
+                : try ModelCatalog.spec(named: model).architecture
             let rows = architecture.table(side: size).map { row -> [String] in
                 let shape = row.shape.map { $0.map(String.init).joined(separator: " x ") } ?? "too small"
                 let field = row.receptiveField.map { "\($0.size) px / \($0.jump)" } ?? "-"

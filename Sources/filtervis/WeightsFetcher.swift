@@ -7,8 +7,13 @@ import Models
 /// The fetch runs Scripts/fetch-weights.sh from the copy carried in the binary (EmbeddedFetchScript), never from
 /// the checkout, so a binary copied or installed elsewhere fetches exactly as one inside the checkout does.
 enum WeightsFetcher {
-    /// The network `model`, from `weights` if given, else from the cache (fetched if missing).
-    static func loadNetwork(model: String, weights: String?) throws -> Network {
+    /// The network `model`, from `weights` if given, else from the cache (fetched if missing); a `model` ending in
+    /// .onnx is that file's graph and weights, whose input convention is `preprocessing` (ONNX files do not say).
+    static func loadNetwork(model: String, weights: String?, preprocessing: Preprocessing? = nil) throws -> Network {
+        if ModelOptions.isONNX(model) {
+            let name = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
+            return try Network.importONNX(path: model, name: name, preprocessing: preprocessing ?? .torchvision)
+        }
         if let weights { return try Network.load(model: model, weights: URL(fileURLWithPath: weights)) }
         let spec = try ModelCatalog.spec(named: model)
         let url = ModelCatalog.weightsURL(for: spec)
