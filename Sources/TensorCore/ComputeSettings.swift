@@ -6,7 +6,7 @@
 public struct ComputeSettings: Sendable, Equatable {
     /// Kernel worker threads; nil: one per processor.
     public var threads: Int?
-    /// How 3x3 convolutions are computed.
+    /// How 3x3 and depthwise convolutions are computed.
     public var convolution: ConvAlgorithm
     /// Bytes the Winograd weight-transform cache may hold (`TransformedWeightCache`); 0 transforms on every call.
     public var transformCacheBytes: Int

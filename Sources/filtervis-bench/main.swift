@@ -3,6 +3,7 @@
 //
 //   filtervis-bench [--threads N] [--only SUBSTRING] [--min-runs N] [--max-runs N] [--seconds S]
 //                   [--allocator keep|lean]
+//   filtervis-bench --only dw_ [--seconds S]  (EfficientNet-Lite0's depthwise layers; Scripts/bench_depthwise.py)
 //   filtervis-bench --memory-child        (internal: one VGG16->conv5_1 224 px batch-8 step, prints peak RSS)
 // Each workload: one warm-up run, then about --seconds worth of timed runs (between --min-runs and --max-runs);
 // the median is reported. --allocator keep (default) keeps freed memory in the heap; lean returns it at once.
@@ -139,6 +140,12 @@ settings.run {
     }
 
     func want(_ name: String) -> Bool { options.only.map { name.contains($0) } ?? true }
+
+    // The depthwise layers only when asked for (`--only dw_...`); Scripts/bench_depthwise.py sets them beside PyTorch.
+    if let only = options.only, only.hasPrefix("dw_") {
+        runDepthwiseBench(threads: options.threads, seconds: options.seconds, only: only)
+        return
+    }
 
     // The patch-gallery pass first, in this fresh process, so its peak memory is its own.
     if want("patches") {

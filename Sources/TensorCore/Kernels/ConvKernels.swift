@@ -4,10 +4,11 @@
 /// Which algorithm computes a convolution (and the input gradient of one, itself a convolution).
 public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// Winograd F(2x2, 3x3) for 3x3 stride-1 single-group convolutions with 16 or more input channels
-    /// (2.25x fewer multiplications), the direct implicit-im2col GEMM for everything else. The choice depends on
-    /// the layer, never on how many of its output channels are computed or on the batch.
+    /// (2.25x fewer multiplications), `DepthwiseConv` for depthwise layers (groups == channels == outputs, dilation
+    /// 1; its forward values are bit-identical to the direct path's), the direct implicit-im2col GEMM for everything
+    /// else. The choice depends on the layer, never on how many of its output channels are computed or on the batch.
     case automatic = "auto"
-    /// Always the direct implicit-im2col GEMM (the reference the Winograd path is tested against).
+    /// Always the direct implicit-im2col GEMM (the reference the Winograd and depthwise paths are tested against).
     case direct
 
     /// The algorithm in force, from the `ComputeSettings` scope (manifests record it, since the two round
@@ -61,6 +62,7 @@ enum ConvKernels {
         let kg = g.kg, og = g.og, plane = g.outPlane
         if plane == 0 || og == 0 || g.batch == 0 { return }
         if kg == 0 { fillBiasOnly(g, bias: bias, relu: relu, y: y); return }
+        if DepthwiseConv.runs(layer: g) { DepthwiseConv.forward(g, x: x, w: w, bias: bias, relu: relu, y: y); return }
         if Winograd.runs(layer: g) {
             let u = TransformedWeightCache.transformed(identity, outputs: g.outChannels, channels: g.inChannels, flipped: false) {
                 Winograd.transformWeights(w, outputs: g.outChannels, channels: g.inChannels, into: $0)
@@ -183,12 +185,14 @@ enum ConvKernels {
 
     /// dx (N, C, H, W) = the adjoint of the convolution applied to dy (N, O, outH, outW); dx is overwritten.
     ///
-    /// Stride 1 with enough channels per group: a forward convolution of dy with the flipped, transposed
+    /// Depthwise layers: `DepthwiseConv.inputGrad`. Stride 1 with enough channels per group: a forward convolution of dy with the flipped, transposed
     /// weights (the fast GEMM path). Otherwise: GEMM into im2col columns, then col2im, split by input channel.
     /// `identity` names w for the transform cache, when its owner gives one (see `forward`).
     static func inputGrad(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                           dx: UnsafeMutablePointer<Float>, identity: WeightsIdentity? = nil) {
-        if inputGradIsFlippedConv(g) {
+        if DepthwiseConv.runs(layer: g) {
+            DepthwiseConv.inputGrad(g, dy: dy, w: w, dx: dx)
+        } else if inputGradIsFlippedConv(g) {
             inputGradByFlippedConv(g, dy: dy, w: w, dx: dx, identity: identity)
         } else {
             inputGradByCol2im(g, dy: dy, w: w, dx: dx)
@@ -289,6 +293,7 @@ enum ConvKernels {
     /// Split by blocks of dw columns; images and pixels are summed in one fixed order.
     static func weightGrad(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                            dw: UnsafeMutablePointer<Float>) {
+        if DepthwiseConv.runs(layer: g) { DepthwiseConv.weightGrad(g, x: x, dy: dy, dw: dw); return }
         let kg = g.kg, og = g.og, plane = g.outPlane
         for i in 0..<(g.outChannels * kg) { dw[i] = 0 }
         if plane == 0 || og == 0 || kg == 0 { return }

@@ -52,3 +52,10 @@ public func clamp(_ x: Tensor, min lo: Float = -.infinity, max hi: Float = .infi
     precondition(lo <= hi, "clamp: min \(lo) is greater than max \(hi)")
     return x.unary("clamp", { Swift.min(Swift.max($0, lo), hi) }, derivative: { x, _ in x >= lo && x <= hi ? 1 : 0 })
 }
+
+/// Clamps into [min, max] like `clamp`, but the gradient passes only where min < x < max, strictly (torch's
+/// hardtanh_backward; ReLU6 is hardtanh(x, min: 0, max: 6)). `clamp` keeps its inclusive derivative for its callers.
+public func hardtanh(_ x: Tensor, min lo: Float = -1, max hi: Float = 1) -> Tensor {
+    precondition(lo <= hi, "hardtanh: min \(lo) is greater than max \(hi)")
+    return x.unary("hardtanh", { Swift.min(Swift.max($0, lo), hi) }, derivative: { x, _ in x > lo && x < hi ? 1 : 0 })
+}
