@@ -176,7 +176,7 @@ public final class Network: @unchecked Sendable {
         case .relu:
             return options.reluGradient == .exact ? relu(x) : redirectedReLU(x)
         case let .clip(lo, hi):
-            return clamp(x, min: lo, max: hi)
+            return hardtanh(x, min: lo, max: hi)  // torch's gradient: only strictly inside the bounds
         case .sigmoid:
             return sigmoid(x)
         case .silu:

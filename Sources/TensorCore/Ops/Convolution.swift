@@ -11,8 +11,6 @@ public enum ConvPadding: Equatable {
     case same
     /// No padding.
     case valid
-    /// Zeros on each side separately (TF "SAME" with strides pads unevenly, e.g. top 0, bottom 1).
-    case asymmetric(top: Int, bottom: Int, left: Int, right: Int)
 }
 
 /// A reason a convolution's arguments do not fit together (the message names the op and the shapes).
@@ -111,11 +109,6 @@ func convGeometry(op: String, input: [Int], weight: [Int], bias: [Int]?, stride:
         guard stride == 1 else { throw ConvShapeError.sameNeedsStrideOne(op: op, stride: stride) }
         let th = dilation * (kh - 1), tw = dilation * (kw - 1)
         (top, bottom, left, right) = (th / 2, th - th / 2, tw / 2, tw - tw / 2)
-    case let .asymmetric(t, b, l, r):
-        guard t >= 0, b >= 0, l >= 0, r >= 0 else {
-            throw ConvShapeError.negativePadding(op: op, height: min(t, b), width: min(l, r))
-        }
-        (top, bottom, left, right) = (t, b, l, r)
     }
     guard let outH = convOutputSize(h, kernel: kh, stride: stride, padding: top + bottom, dilation: dilation),
           let outW = convOutputSize(w, kernel: kw, stride: stride, padding: left + right, dilation: dilation) else {
