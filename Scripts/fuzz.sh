@@ -28,6 +28,8 @@ TARGETS="
    zip              65536     25       512       2048    zip
    legacy           65536     25       512       2048    legacy
    onnx             65536     25       512       2048    onnx
+   onnx-graph       65536     25       512       2048    onnx
+   onnx-import      65536     25       512       2048    onnx
    safetensors      65536     25       512       2048    safetensors
    pickle-gen        4096     25       512       2048    -
    zip-gen           4096     25       512       2048    -
