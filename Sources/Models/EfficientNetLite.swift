@@ -46,27 +46,24 @@ extension Architecture {
                 let prefix = "_blocks.\(block)"
                 var y = input
                 if stage.expand != 1 {
-                    var same = size
                     let conv = graph.conv("\(prefix)._expand_conv", bn: "\(prefix)._bn0", input: y, inChannels: channels,
-                                          outChannels: expanded, kernel: 1, stride: 1, size: &same)
+                                          outChannels: expanded, kernel: 1, stride: 1, size: &size)
                     y = graph.relu6(after: conv, aliases: ["block\(block)_expand"])
                 }
                 let depthwise = graph.conv("\(prefix)._depthwise_conv", bn: "\(prefix)._bn1", input: y, inChannels: expanded,
                                            outChannels: expanded, kernel: stage.kernel, stride: stride, groups: expanded, size: &size)
                 y = graph.relu6(after: depthwise, aliases: ["block\(block)_depthwise"])
-                var same = size
                 let residual = stride == 1 && channels == output
                 y = graph.conv("\(prefix)._project_conv", bn: "\(prefix)._bn2", input: y, inChannels: expanded,
-                               outChannels: output, kernel: 1, stride: 1, size: &same, aliases: residual ? [] : ["block\(block)"])
+                               outChannels: output, kernel: 1, stride: 1, size: &size, aliases: residual ? [] : ["block\(block)"])
                 if residual { y = graph.add("\(prefix).add", [y, input], aliases: ["block\(block)"]) }
                 x = y
                 channels = output
                 block += 1
             }
         }
-        var same = size
         let head = graph.conv("_conv_head", bn: "_bn1", input: x, inChannels: channels, outChannels: 1280, kernel: 1,
-                              stride: 1, size: &same)
+                              stride: 1, size: &size)
         x = graph.relu6(after: head, aliases: ["head"])
         x = graph.append("_avg_pooling", .adaptiveAvgPool(height: 1, width: 1), [x])
         x = graph.append("flatten", .flatten, [x])
@@ -105,7 +102,7 @@ struct GraphBuilder {
     }
 
     /// A bias-free conv with its batch norm (epsilon 1e-3, as the reference) and static SAME padding for `size`,
-    /// which it updates to the output side.
+    /// which it updates to the output side (unchanged for stride 1).
     mutating func conv(_ path: String, bn: String, input: Int, inChannels: Int, outChannels: Int, kernel: Int, stride: Int,
                        groups: Int = 1, size: inout Int, aliases: [String] = []) -> Int {
         let padding = Architecture.samePadding(side: size, kernel: kernel, stride: stride)
